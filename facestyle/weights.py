@@ -1,0 +1,32 @@
+"""The shipped weights: weights/NAME.pt, each with weights/NAME.md as its model card."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import torch
+
+from facestyle.models import SRResNet
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+
+
+def weight_path(name: str) -> Path:
+    p = Path(name)
+    if p.suffix == ".pt" and p.exists():
+        return p
+    return WEIGHTS_DIR / f"{name}.pt"
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: str) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def load_generator(name: str) -> SRResNet:
+    """A fresh eval-mode generator from a shipped weight name (srresnet_lite, ...) or a .pt path."""
+    path = weight_path(name)
+    if not path.exists():
+        raise FileNotFoundError(f"no weights at {path}")
+    return SRResNet.from_checkpoint(_load(str(path))).eval()
