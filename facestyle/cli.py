@@ -39,9 +39,134 @@ def _eval_sr(a: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(a: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run("service.main:create_app", factory=True, host=a.host, port=a.port, workers=a.workers)
+    return 0
+
+
+def _worker(a: argparse.Namespace) -> int:
+    from worker.main import run
+
+    run(burst=a.burst, name=a.name)
+    return 0
+
+
+def _runtime(model: str | None):
+    from facestyle.config import get_settings
+    from facestyle.runtime import get_runtime
+
+    s = get_settings()
+    return get_runtime(model or s.resolved_model, s.resolved_device, s.lr_size)
+
+
+def _read(path: str):
+    from facestyle.imageio import decode_image
+
+    return decode_image(Path(path).read_bytes(), max_bytes=2**31, max_pixels=400_000_000)
+
+
+def _write(path: str, decoded, rgb) -> None:
+    from facestyle.imageio import encode_image
+
+    fmt = {".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}.get(Path(path).suffix.lower(), "png")
+    Path(path).write_bytes(encode_image(decoded, rgb, fmt)[0])
+
+
+def load_style_file(path: str) -> dict:
+    import torch
+
+    style = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(style, dict) or "head" not in style or "model" not in style:
+        raise SystemExit(f"{path} is not a facestyle style file")
+    return style
+
+
+def _stylize(a: argparse.Namespace) -> int:
+    from facestyle.pipeline import blend_head
+
+    style = None if a.style == "photo" else load_style_file(a.style)
+    rt = _runtime(style["model"] if style else a.model)
+    img = _read(a.input)
+    photo = rt.stylizer.photo_head
+    head = blend_head(photo, style["head"] if style else photo, a.strength)
+    out, faces = rt.stylizer.stylize(img.rgb, head, a.scale)
+    _write(a.output, img, out)
+    print(f"{len(faces)} face(s) -> {a.output}")
+    return 0 if faces else 1
+
+
+def _upscale(a: argparse.Namespace) -> int:
+    rt = _runtime(a.model)
+    img = _read(a.input)
+    _write(a.output, img, rt.stylizer.upscale(img.rgb))
+    print(f"{img.rgb.shape[1]}x{img.rgb.shape[0]} -> {a.output} (4x, {a.model or rt.model})")
+    return 0
+
+
+def _adapt(a: argparse.Namespace) -> int:
+    import time
+
+    import torch
+    from tqdm import tqdm
+
+    from facestyle.runtime import NoFace
+
+    rt = _runtime(a.model)
+    try:
+        crop = rt.reference_crop(_read(a.reference).rgb)
+    except NoFace as exc:
+        raise SystemExit(str(exc)) from exc
+    t0 = time.perf_counter()
+    head = rt.instant_head(crop)
+    info = {"instant_seconds": time.perf_counter() - t0, "steps": a.steps}
+    if a.steps > 0:
+        bar = tqdm(total=a.steps, desc="adapting")
+        head, history = rt.adapt(crop, head, a.steps, progress=lambda s, n, loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.4f}")))
+        bar.close()
+        info.update(loss_first=history[0]["loss"], loss_last=history[-1]["loss"], adapt_seconds=history[-1]["seconds"])
+    torch.save({"model": rt.model, "head": head, "name": Path(a.reference).stem, "info": info}, a.output)
+    print(json.dumps(info))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="facestyle", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
+
+    sv = sub.add_parser("serve", help="run the HTTP API (embedded queue and worker when REDIS_URL is unset)")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--workers", type=int, default=1, help="API processes (needs REDIS_URL for more than one)")
+    sv.set_defaults(func=_serve)
+
+    w = sub.add_parser("worker", help="run an RQ worker on REDIS_URL")
+    w.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    w.add_argument("--name")
+    w.set_defaults(func=_worker)
+
+    st = sub.add_parser("stylize", help="stylize every face of a picture")
+    st.add_argument("input")
+    st.add_argument("-s", "--style", required=True, help="a style file (facestyle adapt) or 'photo'")
+    st.add_argument("-o", "--output", required=True)
+    st.add_argument("--strength", type=float, default=1.0)
+    st.add_argument("--scale", type=int, default=1, choices=[1, 4])
+    st.add_argument("--model", choices=["lite", "full"], help="for the photo style (a style file names its own)")
+    st.set_defaults(func=_stylize)
+
+    up = sub.add_parser("upscale", help="4x super-resolve a picture")
+    up.add_argument("input")
+    up.add_argument("-o", "--output", required=True)
+    up.add_argument("--model", choices=["lite", "full"])
+    up.set_defaults(func=_upscale)
+
+    ad = sub.add_parser("adapt", help="one-shot adaptation of a style head from one reference picture")
+    ad.add_argument("reference")
+    ad.add_argument("-o", "--output", required=True)
+    ad.add_argument("--model", choices=["lite", "full"])
+    ad.add_argument("--steps", type=int, default=120, help="0 writes the instant estimate alone")
+    ad.set_defaults(func=_adapt)
 
     t = sub.add_parser("train-sr", help="train the SRResNet (stage 1) or SRGAN (stage 2) generator")
     t.add_argument("--model", default="lite", choices=["lite", "full"])

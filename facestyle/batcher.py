@@ -1,0 +1,70 @@
+"""Micro-batching: faces from concurrent requests are gathered (up to max_batch, or max_wait) and run together.
+
+Requests call submit() from worker threads and wait on the returned future; one thread owns the model,
+so the event loop never runs a forward pass. On a GPU this is where batching pays; on a CPU it is neutral.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+
+import torch
+
+RunBatch = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+class MicroBatcher:
+    def __init__(self, run_batch: RunBatch, max_batch: int = 8, max_wait: float = 0.01):
+        self.run_batch, self.max_batch, self.max_wait = run_batch, max_batch, max_wait
+        self._queue: queue.Queue = queue.Queue()
+        self.batch_sizes: list[int] = []  # observed, for metrics and tests
+        self._thread = threading.Thread(target=self._loop, name="micro-batcher", daemon=True)
+        self._thread.start()
+
+    def submit(self, x: torch.Tensor, head: torch.Tensor) -> Future:
+        """x: (3,h,w) one face; head: (head_dim,). The future resolves to the (3,4h,4w) output."""
+        fut: Future = Future()
+        self._queue.put((x, head, fut))
+        return fut
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            items = [item]
+            deadline = time.monotonic() + self.max_wait
+            while len(items) < self.max_batch:
+                try:
+                    nxt = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)
+                    break
+                items.append(nxt)
+            # faces of one size run together; other sizes (a configured lr_size change) run as their own batch
+            by_shape: dict[tuple, list] = {}
+            for it in items:
+                by_shape.setdefault(tuple(it[0].shape), []).append(it)
+            for group in by_shape.values():
+                self._run(group)
+
+    def _run(self, group: list) -> None:
+        try:
+            out = self.run_batch(torch.stack([g[0] for g in group]), torch.stack([g[1] for g in group]))
+            self.batch_sizes.append(len(group))
+            for (_, _, fut), y in zip(group, out):
+                fut.set_result(y)
+        except Exception as exc:  # hand the error to every waiting request instead of killing the thread
+            for _, _, fut in group:
+                if not fut.done():
+                    fut.set_exception(exc)

@@ -1,0 +1,45 @@
+"""All settings in one place, from the environment (FACESTYLE_*, and REDIS_URL)."""
+
+from __future__ import annotations
+
+import functools
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FACESTYLE_", extra="ignore")
+
+    # unset: embedded mode, fakeredis plus an in-process worker thread (no Redis server, no GPU)
+    redis_url: str | None = Field(None, validation_alias=AliasChoices("REDIS_URL", "FACESTYLE_REDIS_URL"))
+    device: str = "auto"  # auto | cpu | cuda
+    model: str | None = None  # lite | full; default lite on CPU, full on CUDA
+    lr_size: int = 64  # aligned face size fed to the generator (output is 4x)
+    max_batch: int = 8
+    max_wait_ms: float = 10.0
+    max_upload_bytes: int = 20 * 2**20
+    max_pixels: int = 40_000_000  # decoded picture size limit (decompression bombs stop at the header)
+    max_upscale_pixels: int = 2_000_000  # /upscale input: the output has 16x the pixels
+    adapt_steps: int = 120
+    job_timeout: int = 900
+    job_retries: int = 2
+    queue_name: str = "facestyle"
+    key_prefix: str = "facestyle"
+
+    @property
+    def resolved_device(self) -> str:
+        if self.device != "auto":
+            return self.device
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+
+    @property
+    def resolved_model(self) -> str:
+        return self.model or ("full" if self.resolved_device == "cuda" else "lite")
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

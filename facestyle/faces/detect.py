@@ -1,0 +1,40 @@
+"""MTCNN face detection (weights ship inside the facenet-pytorch wheel)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PIL import Image
+
+
+@dataclass
+class Face:
+    box: np.ndarray  # (4,) x1, y1, x2, y2 in pixels
+    score: float
+    landmarks: np.ndarray  # (5, 2): left eye, right eye, nose, left mouth corner, right mouth corner
+
+    def to_json(self) -> dict:
+        return {"box": [round(float(v), 1) for v in self.box], "score": round(self.score, 4),
+                "landmarks": [[round(float(x), 1), round(float(y), 1)] for x, y in self.landmarks]}
+
+
+class FaceDetector:
+    def __init__(self, device: str = "cpu", min_face_size: int = 20, min_score: float = 0.9):
+        from facenet_pytorch import MTCNN
+
+        self.mtcnn = MTCNN(keep_all=True, device=torch.device(device), min_face_size=min_face_size)
+        self.min_score = min_score
+        self._lock = threading.Lock()  # MTCNN keeps no per-call state, but torch threads are already saturated
+
+    def detect(self, rgb: np.ndarray) -> list[Face]:
+        with self._lock, torch.inference_mode():
+            boxes, probs, points = self.mtcnn.detect(Image.fromarray(rgb), landmarks=True)
+        if boxes is None:
+            return []
+        # facenet-pytorch 2.5.3 returns dtype=object arrays
+        boxes, probs, points = boxes.astype(np.float32), probs.astype(np.float32), points.astype(np.float32)
+        faces = [Face(b, float(p), l) for b, p, l in zip(boxes, probs, points) if p >= self.min_score]
+        return sorted(faces, key=lambda f: (f.box[0], f.box[1]))

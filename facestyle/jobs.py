@@ -1,0 +1,58 @@
+"""RQ jobs. They live in the core library so the API's embedded worker and `facestyle worker` run the same code."""
+
+from __future__ import annotations
+
+import logging
+
+from rq import get_current_job
+
+from facestyle.config import get_settings
+from facestyle.runtime import get_runtime, png_array
+from facestyle.style.adapt import Cancelled
+from facestyle.style.store import StyleStore
+
+log = logging.getLogger(__name__)
+
+
+def _runtime(model: str):
+    s = get_settings()
+    return get_runtime(model, s.resolved_device, s.lr_size, s.max_batch, s.max_wait_ms / 1000)
+
+
+def adapt_style(style_id: str, steps: int, prefix: str = "facestyle") -> dict:
+    """Fine-tune a registered style's head from its instant estimate; progress goes to the style and job meta."""
+    job = get_current_job()
+    store = StyleStore(job.connection, prefix)
+    style = store.get(style_id)
+    if style is None:
+        return {"style": style_id, "cancelled": True}
+    rt = _runtime(style.model)
+    crop = png_array(store.reference(style_id))
+    if not store.update(style_id, status="adapting", progress=0.0, error=None):
+        return {"style": style_id, "cancelled": True}
+
+    def progress(step: int, total: int, loss: float) -> None:
+        if step % 5 == 0 or step == total:
+            store.update(style_id, progress=step / total)
+            job.meta.update(progress=step / total, loss=loss)
+            job.save_meta()
+
+    def should_stop() -> bool:
+        return not store.exists(style_id)
+
+    try:
+        head, history = rt.adapt(crop, style.head, steps, progress=progress, should_stop=should_stop)
+    except Cancelled:
+        log.info("style %s deleted while adapting; stopped", style_id)
+        return {"style": style_id, "cancelled": True}
+    store.update(style_id, head=head, status="ready", progress=1.0, error=None)
+    return {"style": style_id, "steps": steps, "loss_first": history[0]["loss"], "loss_last": history[-1]["loss"],
+            "seconds": history[-1]["seconds"]}
+
+
+def on_adapt_failure(job, connection, exc_type, exc_value, tb) -> None:
+    """Record the failure on the style; while RQ still retries, the style stays queued with the error noted."""
+    style_id, prefix = job.args[0], (job.args[2] if len(job.args) > 2 else "facestyle")
+    retrying = bool(job.retries_left)
+    StyleStore(connection, prefix).update(style_id, status="queued" if retrying else "failed",
+                                          error=f"{exc_type.__name__}: {exc_value}")

@@ -1,0 +1,71 @@
+"""What one process loads once (generator, MTCNN, face prior) and the style operations built on it."""
+
+from __future__ import annotations
+
+import functools
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PIL import Image
+
+from facestyle.faces import FaceDetector, align_face
+from facestyle.pipeline import Stylizer
+from facestyle.style.adapt import AdaptConfig, adapt_head
+from facestyle.style.estimate import instant_head
+from facestyle.style.prior import HR_SIZE, FacePrior
+from facestyle.weights import WEIGHTS_DIR, load_generator
+
+
+class NoFace(ValueError):
+    """No face was found where one is required."""
+
+
+@dataclass
+class Runtime:
+    model: str
+    device: str
+    stylizer: Stylizer
+    prior: FacePrior
+
+    @property
+    def head_dim(self) -> int:
+        return self.stylizer.generator.head_dim
+
+    def reference_crop(self, rgb: np.ndarray) -> np.ndarray:
+        """The largest face of a reference picture, aligned at the generator's output size."""
+        faces = self.stylizer.detect(rgb)
+        if not faces:
+            raise NoFace("no face found in the reference image")
+        face = max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+        return align_face(rgb, face.landmarks, HR_SIZE)[0]
+
+    def instant_head(self, crop: np.ndarray) -> torch.Tensor:
+        return instant_head(self.stylizer.generator, crop, self.prior)
+
+    def adapt(self, crop: np.ndarray, init: torch.Tensor, steps: int, progress=None, should_stop=None):
+        return adapt_head(self.stylizer.generator, crop, self.prior, init, AdaptConfig(steps=steps),
+                          progress=progress, should_stop=should_stop)
+
+
+def png_bytes(rgb: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def png_array(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+@functools.lru_cache(maxsize=4)
+def get_runtime(model: str, device: str = "cpu", lr_size: int = 64, max_batch: int = 8,
+                max_wait: float = 0.01) -> Runtime:
+    if device == "cpu":
+        torch.set_num_threads(max(1, torch.get_num_threads()))
+    generator = load_generator(f"srresnet_{model}")
+    stylizer = Stylizer(generator, FaceDetector(device=device), lr_size=lr_size, max_batch=max_batch,
+                        max_wait=max_wait, device=device)
+    return Runtime(model, device, stylizer, FacePrior.load(WEIGHTS_DIR / "face_prior.npz"))

@@ -1,0 +1,1 @@
+"""HTTP shell: FastAPI routers over the facestyle core library."""

@@ -1,0 +1,58 @@
+"""The FastAPI app. With REDIS_URL unset it embeds fakeredis and an in-process RQ worker thread."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from redis import Redis
+from rq import Queue
+
+from facestyle import __version__
+from facestyle.config import Settings, get_settings
+from facestyle.runtime import get_runtime
+from facestyle.style.store import StyleStore
+from service import errors
+from service.routers import health, styles, stylize, upscale
+
+log = logging.getLogger(__name__)
+
+
+def connect(settings: Settings) -> tuple[Redis, object | None]:
+    """A real Redis, or (embedded mode) a fakeredis with an in-process worker thread on the same server."""
+    if settings.redis_url:
+        return Redis.from_url(settings.redis_url), None
+    import fakeredis
+
+    from facestyle.embedded import EmbeddedWorker
+
+    conn = fakeredis.FakeRedis()
+    return conn, EmbeddedWorker(conn, settings.queue_name)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.settings = settings
+        app.state.runtime = get_runtime(settings.resolved_model, settings.resolved_device, settings.lr_size,
+                                        settings.max_batch, settings.max_wait_ms / 1000)
+        app.state.redis, worker = connect(settings)
+        app.state.queue = Queue(settings.queue_name, connection=app.state.redis)
+        app.state.store = StyleStore(app.state.redis, settings.key_prefix)
+        if worker is not None:
+            worker.start()
+            log.info("embedded mode: fakeredis and an in-process worker (set REDIS_URL for a real queue)")
+        yield
+        if worker is not None:
+            worker.stop()
+
+    app = FastAPI(title="facestyle", version=__version__, lifespan=lifespan,
+                  description="Real-time one-shot face stylization: register a style from one picture, "
+                              "then stylize every face of any photo.")
+    errors.install(app)
+    for r in (styles.router, stylize.router, upscale.router, health.router):
+        app.include_router(r)
+    return app

@@ -1,0 +1,104 @@
+"""/styles: register a one-shot style from one reference picture, watch it adapt, list, delete."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+import redis
+from fastapi import APIRouter, File, Form, Response, UploadFile
+from pydantic import BaseModel
+from rq import Callback, Retry
+from rq.job import Job
+from starlette.concurrency import run_in_threadpool
+
+from facestyle.jobs import adapt_style, on_adapt_failure
+from facestyle.runtime import NoFace, png_bytes
+from facestyle.style.store import PHOTO, Style, photo_style
+from service.deps import QueueDep, RuntimeDep, SettingsDep, StoreDep, read_image
+from service.errors import ERROR_RESPONSES, APIError
+
+router = APIRouter(prefix="/styles", tags=["styles"])
+
+
+class StyleOut(BaseModel):
+    id: str
+    name: str
+    status: Literal["queued", "adapting", "ready", "failed"]
+    progress: float
+    error: str | None = None
+    model: str
+    job: str | None = None
+    created: float
+
+
+class StyleCreated(BaseModel):
+    id: str
+    name: str
+    status: str
+    job: str
+
+
+def get_style(store, style_id: str, model: str) -> Style:
+    """The style, or the built-in photo style; 404 for an unknown id."""
+    if style_id == PHOTO:
+        return photo_style(model)
+    try:
+        style = store.get(style_id)
+    except redis.RedisError as exc:
+        raise APIError(503, "unavailable", f"style store unavailable: {exc}") from exc
+    if style is None:
+        raise APIError(404, "style_not_found", f"no style {style_id!r}")
+    return style
+
+
+@router.post("", status_code=202, response_model=StyleCreated, responses=ERROR_RESPONSES)
+async def create_style(rt: RuntimeDep, store: StoreDep, queue: QueueDep, settings: SettingsDep,
+                       image: Annotated[UploadFile, File(description="the one reference picture (must show a face)")],
+                       name: Annotated[str | None, Form(max_length=200)] = None):
+    decoded = await read_image(image, settings)
+    try:
+        crop = await run_in_threadpool(rt.reference_crop, decoded.rgb)
+    except NoFace as exc:
+        raise APIError(422, "no_face", str(exc)) from exc
+    head = await run_in_threadpool(rt.instant_head, crop)
+    job_id = uuid.uuid4().hex
+    name = name or (image.filename or "style").rsplit(".", 1)[0][:200]
+    try:
+        style = store.create(name, rt.model, head, png_bytes(crop), job=job_id)
+    except redis.RedisError as exc:
+        raise APIError(503, "unavailable", f"style store unavailable: {exc}") from exc
+    try:
+        queue.enqueue(adapt_style, style.id, settings.adapt_steps, store.prefix, job_id=job_id,
+                      job_timeout=settings.job_timeout, retry=Retry(max=settings.job_retries) if settings.job_retries else None,
+                      on_failure=Callback(on_adapt_failure), description=f"adapt style {style.id}")
+    except redis.RedisError as exc:
+        store.delete(style.id)  # nothing half-written: no style without its job
+        raise APIError(503, "unavailable", f"queue unavailable: {exc}") from exc
+    return StyleCreated(id=style.id, name=style.name, status=style.status, job=job_id)
+
+
+@router.get("", response_model=list[StyleOut])
+def list_styles(store: StoreDep, rt: RuntimeDep):
+    return [photo_style(rt.model).public()] + [s.public() for s in store.list()]
+
+
+@router.get("/{style_id}", response_model=StyleOut, responses=ERROR_RESPONSES)
+def read_style(style_id: str, store: StoreDep, rt: RuntimeDep):
+    return get_style(store, style_id, rt.model).public()
+
+
+@router.delete("/{style_id}", status_code=204, responses=ERROR_RESPONSES)
+def delete_style(style_id: str, store: StoreDep, queue: QueueDep, rt: RuntimeDep):
+    if style_id == PHOTO:
+        raise APIError(409, "builtin_style", "the photo style is built in and cannot be deleted")
+    style = get_style(store, style_id, rt.model)
+    store.delete(style_id)  # a running job sees the style gone at its next step and stops
+    if style.job:
+        try:
+            job = Job.fetch(style.job, connection=queue.connection)
+            if job.get_status(refresh=False) in ("queued", "deferred", "scheduled"):
+                job.cancel()
+        except Exception:  # the job may have expired or finished; the style is gone either way
+            pass
+    return Response(status_code=204)

@@ -1,0 +1,53 @@
+"""/stylize: every face in the picture, in a style, pasted back; the picture or JSON (faces + base64)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, Header, Response, UploadFile
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from facestyle.imageio import encode_image
+from facestyle.pipeline import blend_head
+from service.deps import RuntimeDep, SettingsDep, StoreDep, read_image
+from service.errors import ERROR_RESPONSES, APIError
+from service.routers.styles import get_style
+
+router = APIRouter(tags=["stylize"])
+
+IMAGE_RESPONSES = {200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}, "application/json": {}},
+                         "description": "the stylized picture (header X-Faces), or JSON with Accept: application/json"},
+                   **ERROR_RESPONSES}
+
+
+@router.post("/stylize", responses=IMAGE_RESPONSES, response_class=Response)
+async def stylize(rt: RuntimeDep, store: StoreDep, settings: SettingsDep,
+                  image: Annotated[UploadFile, File(description="a photo with one or more faces")],
+                  style: Annotated[str, Form(description="style id, or 'photo'")],
+                  strength: Annotated[float, Form(ge=0.0, le=1.0)] = 1.0,
+                  scale: Annotated[Literal[1, 4], Form(description="1 keeps the size; 4 super-resolves the picture")] = 1,
+                  format: Annotated[Literal["png", "jpeg", "webp"], Form()] = "png",
+                  on_no_face: Annotated[Literal["error", "passthrough"], Form()] = "error",
+                  accept: Annotated[str | None, Header()] = None):
+    st = get_style(store, style, rt.model)
+    if st.model != rt.model:
+        raise APIError(409, "style_model_mismatch", f"style was made for the {st.model} model; this service runs {rt.model}")
+    decoded = await read_image(image, settings, settings.max_upscale_pixels if scale == 4 else None)
+    faces = await run_in_threadpool(rt.stylizer.detect, decoded.rgb)
+    if not faces and on_no_face == "error":
+        raise APIError(422, "no_face", "no face found in the image (send on_no_face=passthrough to get it back unchanged)")
+    photo = rt.stylizer.photo_head
+    head = blend_head(photo, st.head if st.head is not None else photo, strength)
+    if faces:
+        out, _ = await run_in_threadpool(rt.stylizer.stylize, decoded.rgb, head, scale, faces)
+    else:
+        out = decoded.rgb if scale == 1 else await run_in_threadpool(rt.stylizer.upscale, decoded.rgb)
+    body, media = await run_in_threadpool(encode_image, decoded, out, format)
+    headers = {"X-Faces": str(len(faces)), "X-Style": st.id}
+    if accept and "application/json" in accept:
+        return JSONResponse({"style": st.id, "strength": strength, "scale": scale, "faces": [f.to_json() for f in faces],
+                             "width": out.shape[1], "height": out.shape[0], "media_type": media,
+                             "image": base64.b64encode(body).decode()}, headers=headers)
+    return Response(body, media_type=media, headers=headers)

@@ -1,0 +1,42 @@
+import fakeredis
+import pytest
+import torch
+
+from facestyle.style.store import StyleStore
+
+
+@pytest.fixture
+def store():
+    return StyleStore(fakeredis.FakeRedis(), prefix="t")
+
+
+def test_create_get_list_and_head_round_trip(store):
+    head = torch.randn(50)
+    a = store.create("ink", "lite", head, b"PNG...", job="j1")
+    b = store.create("oil", "lite", torch.zeros(50), b"PNG2")
+    got = store.get(a.id)
+    assert (got.name, got.status, got.model, got.job, got.progress) == ("ink", "queued", "lite", "j1", 0.0)
+    torch.testing.assert_close(got.head, head)
+    assert store.reference(a.id) == b"PNG..."
+    assert [s.id for s in store.list()] == [a.id, b.id]
+    assert store.get("nope") is None
+
+
+def test_update_sets_fields_and_the_head(store):
+    s = store.create("ink", "lite", torch.zeros(4), b"x")
+    assert store.update(s.id, status="adapting", progress=0.5)
+    assert store.update(s.id, head=torch.ones(4), status="ready", progress=1.0, error=None)
+    got = store.get(s.id)
+    assert (got.status, got.progress, got.error) == ("ready", 1.0, None)
+    torch.testing.assert_close(got.head, torch.ones(4))
+    with pytest.raises(ValueError):
+        store.update(s.id, status="bogus")
+
+
+def test_an_update_after_delete_does_not_resurrect_the_style(store):
+    s = store.create("ink", "lite", torch.zeros(4), b"x")
+    assert store.delete(s.id)
+    assert not store.update(s.id, status="ready", progress=1.0, head=torch.ones(4))
+    assert store.get(s.id) is None and not store.exists(s.id)
+    assert store.list() == [] and store.r.keys("t:*") == []
+    assert not store.delete(s.id)

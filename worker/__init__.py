@@ -1,0 +1,1 @@
+"""RQ worker shell: runs facestyle.jobs on a real Redis."""
