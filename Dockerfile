@@ -32,9 +32,8 @@ COPY weights/ ./weights/
 COPY openapi/ ./openapi/
 RUN pip install --no-cache-dir .
 
-# facestyle.weights finds weights/ relative to the facestyle package (parents[1]), i.e. /app/weights
-# only when the package is imported from /app rather than from site-packages.
-ENV PYTHONPATH=/app
+# the installed package lives in site-packages; point it at the weights copied beside it
+ENV FACESTYLE_WEIGHTS_DIR=/app/weights
 
 USER 10001:10001
 

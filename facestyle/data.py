@@ -34,7 +34,7 @@ def pixel_hash(arr: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(arr).tobytes() + str(arr.shape).encode()).hexdigest()
 
 
-def test_pixel_hashes(sr_root: Path) -> set[str]:
+def benchmark_pixel_hashes(sr_root: Path) -> set[str]:
     """Pixel hashes of every benchmark HR image (and its transposes), to keep them out of training."""
     hashes = set()
     for name in TEST_SETS:

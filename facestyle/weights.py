@@ -9,7 +9,10 @@ import torch
 
 from facestyle.models import SRResNet
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+import os
+
+# the repo's weights/ (an editable install or the Docker image's /app); FACESTYLE_WEIGHTS_DIR overrides
+WEIGHTS_DIR = Path(os.environ.get("FACESTYLE_WEIGHTS_DIR") or Path(__file__).resolve().parents[1] / "weights")
 
 
 def weight_path(name: str) -> Path:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from PIL import Image
 
-from facestyle.data import data_root, face_split, list_images, load_rgb, pixel_hash, test_pixel_hashes
+from facestyle.data import data_root, face_split, list_images, load_rgb, pixel_hash, benchmark_pixel_hashes
 
 out = Path(sys.argv[1])
 root = data_root()
-forbidden = test_pixel_hashes(root / "sr")
+forbidden = benchmark_pixel_hashes(root / "sr")
 jobs = [(p, out / "sr/train" / p.parent.name) for sub in ("T91", "BSD200") for p in list_images(root / "sr/train" / sub)]
 jobs += [(p, out / "faces/single") for p in face_split(root / "faces/single")[0]]
 for src, dst in jobs:

@@ -23,6 +23,16 @@ def two_faces(astronaut) -> np.ndarray:
     return np.concatenate([astronaut[:300, 80:380], astronaut[:300, 80:380][:, ::-1]], axis=1).copy()
 
 
+def posterised_tint(rgb: np.ndarray) -> np.ndarray:
+    """A procedural 'style': channels rotated (blue skin) and posterised to 4 levels; MTCNN still sees the face."""
+    return (rgb[..., [2, 0, 1]] // 64 * 64 + 32).astype(np.uint8)
+
+
+@pytest.fixture(scope="session")
+def style_reference(astronaut) -> np.ndarray:
+    return posterised_tint(astronaut)
+
+
 @pytest.fixture(scope="session")
 def runtime():
     from facestyle.runtime import get_runtime

@@ -59,7 +59,7 @@ def adapt_head(generator: SRResNet, reference_crop: np.ndarray, prior: FacePrior
     generator.requires_grad_(False)
     gen = torch.Generator().manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    ref = torch.from_numpy(reference_crop).permute(2, 0, 1).float().div(255).to(device)
+    ref = torch.from_numpy(np.array(reference_crop)).permute(2, 0, 1).float().div(255).to(device)
     s = ref.shape[-1]
     mask_hr = torch.from_numpy(feather_mask(s) > 0.99).to(device)
     mu_r, cov_r = _moments(ref[None], mask_hr)

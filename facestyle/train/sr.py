@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from facestyle.data import data_root, face_split, list_images, test_pixel_hashes
+from facestyle.data import data_root, face_split, list_images, benchmark_pixel_hashes
 from facestyle.eval.sr import evaluate_set, model_upscaler
 from facestyle.models import Discriminator, SRResNet, SRResNetConfig
 from facestyle.train.pairs import PairSampler, load_hr_images
@@ -38,6 +38,7 @@ class TrainConfig:
     out: str = "runs/srresnet_lite.pt"
     eval_every: int = 1000
     save_every: int = 1000
+    log_every: int = 50
     seed: int = 0
     device: str = "cuda" if torch.cuda.is_available() else "cpu"
     time_limit: float | None = None  # seconds; stop cleanly (and save) when reached
@@ -50,7 +51,7 @@ def build_sampler(cfg: TrainConfig) -> PairSampler:
     if cfg.faces and (root / "faces/single").is_dir():
         paths += face_split(root / "faces/single")[0]
     paths = paths[: cfg.max_images]
-    images = load_hr_images(paths, forbidden=test_pixel_hashes(root / "sr"))
+    images = load_hr_images(paths, forbidden=benchmark_pixel_hashes(root / "sr"))
     return PairSampler(images, crop=cfg.crop, device=cfg.device, seed=cfg.seed)
 
 
@@ -160,7 +161,7 @@ class Trainer:
             logs = self.train_step()
             bar.update(1)
             bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()})
-            if self.step % 50 == 0 or self.step == 1:
+            if self.step % cfg.log_every == 0 or self.step == 1:
                 self.history.append({"step": self.step, **logs})
             out_of_time = cfg.time_limit is not None and time.perf_counter() - t0 > cfg.time_limit
             if self.step % cfg.eval_every == 0 or self.step == cfg.steps or out_of_time:

@@ -27,10 +27,13 @@ async def stylize(rt: RuntimeDep, store: StoreDep, settings: SettingsDep,
                   image: Annotated[UploadFile, File(description="a photo with one or more faces")],
                   style: Annotated[str, Form(description="style id, or 'photo'")],
                   strength: Annotated[float, Form(ge=0.0, le=1.0)] = 1.0,
-                  scale: Annotated[Literal[1, 4], Form(description="1 keeps the size; 4 super-resolves the picture")] = 1,
+                  scale: Annotated[int, Form(description="1 keeps the size; 4 super-resolves the picture",
+                                             json_schema_extra={"enum": [1, 4]})] = 1,
                   format: Annotated[Literal["png", "jpeg", "webp"], Form()] = "png",
                   on_no_face: Annotated[Literal["error", "passthrough"], Form()] = "error",
                   accept: Annotated[str | None, Header()] = None):
+    if scale not in (1, 4):
+        raise APIError(422, "invalid_field", "scale: must be 1 or 4", field="scale")
     st = get_style(store, style, rt.model)
     if st.model != rt.model:
         raise APIError(409, "style_model_mismatch", f"style was made for the {st.model} model; this service runs {rt.model}")
