@@ -1,0 +1,53 @@
+import numpy as np
+import torch
+
+from facestyle.style.adapt import AdaptConfig, Cancelled, adapt_head
+from facestyle.style.estimate import colour_moments, gaussian_transport
+from facestyle.style.prior import LR_SIZE
+
+
+def test_gaussian_transport_maps_the_moments_exactly():
+    rng = np.random.default_rng(0)
+    x = rng.multivariate_normal([0.5, 0.4, 0.3], [[0.02, 0.01, 0], [0.01, 0.03, 0.005], [0, 0.005, 0.01]], 20000)
+    mu_t, cov_t = np.array([0.2, 0.5, 0.7]), np.array([[0.01, 0, 0.002], [0, 0.02, 0], [0.002, 0, 0.04]])
+    a, b = gaussian_transport(x.mean(0), np.cov(x.T), mu_t, cov_t)
+    y = x @ a.T + b
+    np.testing.assert_allclose(y.mean(0), mu_t, atol=1e-9)
+    np.testing.assert_allclose(np.cov(y.T), cov_t, atol=1e-4)  # eps on the diagonal keeps it stable
+    np.testing.assert_allclose(a, a.T, atol=1e-9)  # the optimal (Monge) map is symmetric
+
+
+def test_face_prior_samples_look_like_faces(runtime):
+    faces = runtime.prior.sample(4, np.random.default_rng(0))
+    assert faces.shape == (4, 3, LR_SIZE, LR_SIZE) and 0 <= faces.min() and faces.max() <= 1
+    # MTCNN finds a face in the prior's mean, upscaled
+    mean = (runtime.prior.mean.reshape(LR_SIZE, LR_SIZE, 3) * 255).astype(np.uint8)
+    big = np.kron(mean, np.ones((4, 4, 1), np.uint8))
+    assert len(runtime.stylizer.detect(np.pad(big, ((64, 64), (64, 64), (0, 0)), mode="edge"))) == 1
+
+
+def test_instant_estimate_moves_colour_and_adaptation_lowers_the_loss(runtime, style_reference, astronaut):
+    crop = runtime.reference_crop(style_reference)
+    photo = runtime.stylizer.photo_head
+    head0 = runtime.instant_head(crop)
+    faces = runtime.stylizer.detect(astronaut)
+    before = runtime.stylizer.stylize(astronaut, photo, faces=faces)[0]
+    after = runtime.stylizer.stylize(astronaut, head0, faces=faces)[0]
+    mu_ref = colour_moments(crop)[0]
+    face_mean = lambda im: colour_moments(runtime.reference_crop(im))[0]  # noqa: E731  the same face region
+    assert np.abs(face_mean(after) - mu_ref).sum() < 0.6 * np.abs(face_mean(before) - mu_ref).sum()
+    head, hist = adapt_head(runtime.stylizer.generator, crop, runtime.prior, head0, AdaptConfig(steps=12))
+    assert np.mean([h["loss"] for h in hist[-3:]]) < np.mean([h["loss"] for h in hist[:3]])
+    assert head.shape == photo.shape and not torch.equal(head, head0)
+
+
+def test_adaptation_stops_when_asked(runtime, style_reference):
+    crop = runtime.reference_crop(style_reference)
+    calls = []
+    try:
+        adapt_head(runtime.stylizer.generator, crop, runtime.prior, runtime.instant_head(crop), AdaptConfig(steps=50),
+                   should_stop=lambda: len(calls) >= 2, progress=lambda *a: calls.append(a))
+    except Cancelled:
+        assert len(calls) == 2
+    else:
+        raise AssertionError("adaptation ignored should_stop")
