@@ -131,6 +131,28 @@ def _adapt(a: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_style(a: argparse.Namespace) -> int:
+    from facestyle.data import data_root, face_split, list_images, load_rgb
+    from facestyle.eval.style import dlib_embedder, evaluate_styles, markdown, summary
+
+    def shrink(rgb, side=512):
+        from facestyle.imresize import imresize_uint8
+
+        return imresize_uint8(rgb, side / max(rgb.shape[:2])) if max(rgb.shape[:2]) > side else rgb
+
+    root = data_root()
+    face_paths = list_images(Path(a.faces)) if a.faces else face_split(root / "faces/single")[1]
+    style_paths = list_images(Path(a.styles) if a.styles else root / "styles")
+    faces = [(p.name, shrink(load_rgb(p))) for p in face_paths[: a.limit_faces]]
+    styles = [(p.name, load_rgb(p)) for p in style_paths[: a.limit_styles]]
+    reports = evaluate_styles(_runtime(a.model), faces, styles, a.steps, embedder=None if a.no_identity else dlib_embedder())
+    result = summary(reports)
+    print(markdown(result))
+    if a.json:
+        Path(a.json).write_text(json.dumps(result, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="facestyle", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -189,13 +211,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("eval-sr", help="4x PSNR/SSIM (Y, shave 4) on the SR benchmarks")
     e.add_argument("--data", help="folder holding Set5/Set14/BSD100 (default ../shared/data/sr)")
-    e.add_argument("--sets", default="Set5,Set14,BSD100")
+    e.add_argument("--sets", default="Set5,Set14,BSD100,Faces", help="Faces = the held-out fifth of faces/single")
     e.add_argument("--models", default="bicubic,srresnet_lite,srresnet_full,srgan_full",
                    help="bicubic, shipped weight names (weights/NAME.pt) or .pt paths")
     e.add_argument("--limit", type=int, help="first N images of each set")
     e.add_argument("--device", default="cpu")
     e.add_argument("--json", help="also write the results here")
     e.set_defaults(func=_eval_sr)
+
+    es = sub.add_parser("eval-style", help="faces x style references: face kept, drift, identity, colour/texture gain")
+    es.add_argument("--faces", help="folder of face photos (default: the held-out fifth of faces/single)")
+    es.add_argument("--styles", help="folder of style references (default: ../shared/data/styles)")
+    es.add_argument("--steps", type=int, default=120)
+    es.add_argument("--model", choices=["lite", "full"])
+    es.add_argument("--limit-faces", type=int)
+    es.add_argument("--limit-styles", type=int)
+    es.add_argument("--no-identity", action="store_true", help="skip dlib even where it is installed")
+    es.add_argument("--json")
+    es.set_defaults(func=_eval_style)
     return p
 
 

@@ -42,8 +42,8 @@ for s in a.styles.split(","):
 
 def fit(img, cell):
     im = Image.fromarray(img)
-    im.thumbnail((cell * 2, cell))
-    canvas = Image.new("RGB", (cell if im.width <= cell else cell * 2, cell), "white")
+    im.thumbnail((cell * 3 // 2, cell))
+    canvas = Image.new("RGB", (im.width, cell), "white")
     canvas.paste(im, ((canvas.width - im.width) // 2, (cell - im.height) // 2))
     return canvas
 

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from facestyle.data import list_images, load_rgb
+from facestyle.data import face_split, list_images, load_rgb
 from facestyle.imresize import imresize_uint8
 from facestyle.metrics.psnr_ssim import psnr_ssim_y
 
@@ -38,13 +38,30 @@ def model_upscaler(model: torch.nn.Module, device: str = "cpu") -> Upscaler:
     return run
 
 
-def evaluate_set(upscale: Upscaler, folder: Path, scale: int = 4, limit: int | None = None) -> dict:
-    """Mean PSNR/SSIM (Y, shaved by `scale`) and seconds per image over one benchmark folder."""
+FACES = "Faces"  # the held-out fifth of faces/single, each shrunk to at most FACE_SIDE px
+
+
+FACE_SIDE = 384
+
+
+def set_images(sr_root: Path, name: str) -> tuple[list[Path], int | None]:
+    """The image paths of a benchmark (a folder under sr_root) or of the held-out faces, and their max side."""
+    if name == FACES:
+        return face_split(sr_root.parent / "faces/single")[1], FACE_SIDE
+    return list_images(sr_root / name), None
+
+
+def evaluate_set(upscale: Upscaler, folder: Path | list[Path], scale: int = 4, limit: int | None = None,
+                 max_side: int | None = None) -> dict:
+    """Mean PSNR/SSIM (Y, shaved by `scale`) and seconds per image over one benchmark folder (or list)."""
     psnrs, ssims, seconds = [], [], 0.0
-    for path in list_images(folder)[:limit]:
+    paths = list_images(folder) if isinstance(folder, Path) else folder
+    for path in paths[:limit]:
         with Image.open(path) as im:
             grey = im.mode in ("L", "I;16", "1")
         hr = load_rgb(path)
+        if max_side and max(hr.shape[:2]) > max_side:
+            hr = imresize_uint8(hr, max_side / max(hr.shape[:2]))
         h, w = (hr.shape[0] // scale) * scale, (hr.shape[1] // scale) * scale
         hr = hr[:h, :w]
         lr = imresize_uint8(hr, 1 / scale)
@@ -61,7 +78,9 @@ def evaluate_set(upscale: Upscaler, folder: Path, scale: int = 4, limit: int | N
 
 
 def evaluate(upscalers: dict[str, Upscaler], sr_root: Path, sets: list[str], limit: int | None = None) -> dict:
-    return {name: {s: evaluate_set(fn, sr_root / s, limit=limit) for s in sets} for name, fn in upscalers.items()}
+    images = {s: set_images(sr_root, s) for s in sets}
+    return {name: {s: evaluate_set(fn, images[s][0], limit=limit, max_side=images[s][1]) for s in sets}
+            for name, fn in upscalers.items()}
 
 
 def markdown_table(results: dict, sets: list[str], paper: bool = True) -> str:

@@ -4,7 +4,11 @@ Losses (each weighted in AdaptConfig):
 - internal: the reference's own degraded crops must super-resolve to the reference (ZSSR's idea), which
   teaches the head the reference's line work and texture at the generator's own scale;
 - colour: colour moments of generated faces (content sampled from the face prior) match the reference face;
-- structure: standardised low-frequency luminance of each output matches its input, so faces keep their shape.
+- texture: Gram matrices of VGG19 features of the luminance of generated faces match the reference face's
+  (Gatys; colour-blind, so it teaches line work and shading, not hue);
+- structure: standardised low-frequency luminance of each output matches its input, so faces keep their shape;
+- anchor: the normalisation part stays near its start, which keeps the frozen trunk in its working range.
+The colour transform and the normalisation parameters are optimised as two groups with their own rates.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from facestyle.faces.paste import feather_mask
 from facestyle.imresize import imresize
 from facestyle.models import SRResNet
 from facestyle.style.prior import FacePrior
+from facestyle.style.texture import gram_distance, gram_luma, inner_face
 
 
 class Cancelled(Exception):
@@ -35,7 +40,10 @@ class AdaptConfig:
     crop: int = 96
     w_internal: float = 1.0
     w_colour: float = 4.0
+    w_texture: float = 1.0
     w_structure: float = 0.5
+    w_anchor: float = 1.0
+    lr_colour: float = 0.005
     seed: int = 0
 
 
@@ -63,8 +71,13 @@ def adapt_head(generator: SRResNet, reference_crop: np.ndarray, prior: FacePrior
     s = ref.shape[-1]
     mask_hr = torch.from_numpy(feather_mask(s) > 0.99).to(device)
     mu_r, cov_r = _moments(ref[None], mask_hr)
-    head = init_head.detach().clone().to(device).requires_grad_(True)
-    opt = torch.optim.Adam([head], lr=cfg.lr)
+    init = init_head.detach().clone().to(device)
+    film = init[:-12].clone().requires_grad_(True)
+    colour_params = init[-12:].clone().requires_grad_(True)
+    opt = torch.optim.Adam([{"params": [film], "lr": cfg.lr}, {"params": [colour_params], "lr": cfg.lr_colour}])
+    if cfg.w_texture:
+        with torch.no_grad():
+            ref_grams = gram_luma(inner_face(ref[None]))
     history, t0 = [], time.perf_counter()
     for step in range(1, cfg.steps + 1):
         if should_stop and should_stop():
@@ -74,6 +87,7 @@ def adapt_head(generator: SRResNet, reference_crop: np.ndarray, prior: FacePrior
         crops = torch.stack([ref[:, y : y + cfg.crop, x : x + cfg.crop] for y, x in idx])
         crops = torch.where(torch.rand(cfg.batch, 1, 1, 1, generator=gen).to(device) < 0.5, crops, crops.flip(-1))
         lr_crops = imresize(crops, 0.25)
+        head = torch.cat([film, colour_params])
         heads = head.unsqueeze(0).expand(cfg.batch, -1)
         internal = F.l1_loss(generator(lr_crops, heads), crops)
         # colour and structure on faces from the prior
@@ -82,12 +96,15 @@ def adapt_head(generator: SRResNet, reference_crop: np.ndarray, prior: FacePrior
         mu_o, cov_o = _moments(out, mask_hr)
         colour = (mu_o - mu_r).abs().sum() + (cov_o - cov_r).abs().sum()
         structure = F.l1_loss(_standardised_luma(out), _standardised_luma(faces))
-        loss = cfg.w_internal * internal + cfg.w_colour * colour + cfg.w_structure * structure
+        texture = gram_distance(gram_luma(inner_face(out)), ref_grams) if cfg.w_texture else torch.zeros(())
+        anchor = (film - init[:-12]).pow(2).mean()
+        loss = (cfg.w_internal * internal + cfg.w_colour * colour + cfg.w_texture * texture
+                + cfg.w_structure * structure + cfg.w_anchor * anchor)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         history.append({"step": step, "loss": loss.item(), "internal": internal.item(), "colour": colour.item(),
-                        "structure": structure.item(), "seconds": time.perf_counter() - t0})
+                        "structure": structure.item(), "texture": texture.item(), "anchor": anchor.item(), "seconds": time.perf_counter() - t0})
         if progress:
             progress(step, cfg.steps, loss.item())
-    return head.detach().cpu(), history
+    return torch.cat([film, colour_params]).detach().cpu(), history

@@ -1,0 +1,41 @@
+"""Colour-blind texture statistics: Gram matrices of VGG19 features of the standardised luminance."""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+import torch.nn.functional as F
+
+TEXTURE_LAYERS = ("relu1_2", "relu2_1", "relu3_1")
+
+
+@functools.lru_cache(maxsize=1)
+def vgg():
+    from facestyle.models.vgg import VGGFeatures
+
+    return VGGFeatures(TEXTURE_LAYERS)
+
+
+def inner_face(x: torch.Tensor, size: int = 128) -> torch.Tensor:
+    """(N,3,S,S) aligned crops -> the inner face (an eighth of the border off), area-resized to size."""
+    c = x.shape[-1] // 8
+    return F.interpolate(x[..., c:-c, c:-c], size=(size, size), mode="area")
+
+
+def gram_luma(x: torch.Tensor) -> list[torch.Tensor]:
+    """x (N,3,H,W) in 0..1 -> Gram matrices of VGG features of its standardised luminance."""
+    y = (x * torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1).to(x)).sum(1, keepdim=True)
+    y = (y - y.mean((2, 3), keepdim=True)) / (y.std((2, 3), keepdim=True) + 1e-4) * 0.2 + 0.45
+    net = vgg().to(x.device)
+    grams = []
+    for f in net(y.expand(-1, 3, -1, -1)):
+        n, c, h, w = f.shape
+        f = f.reshape(n, c, h * w)
+        grams.append(f @ f.transpose(1, 2) / (c * h * w))
+    return grams
+
+
+def gram_distance(a: list[torch.Tensor], b: list[torch.Tensor]) -> torch.Tensor:
+    """Mean relative Frobenius distance between Gram sets (b is the target, broadcast over a's batch)."""
+    return sum(((x - y).flatten(1).norm(dim=1) / (y.flatten(1).norm(dim=1) + 1e-8)).mean() for x, y in zip(a, b)) / len(a)
