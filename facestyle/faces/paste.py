@@ -15,8 +15,8 @@ def feather_mask(size: int) -> np.ndarray:
     """1 over the head, falling smoothly to exactly 0 well inside the crop's border."""
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64) + 0.5
     cx, cy = TEMPLATE[:, 0].mean() * size, TEMPLATE[:, 1].mean() * size * 0.93
-    r = np.hypot((xx - cx) / (0.40 * size), (yy - cy) / (0.46 * size))
-    t = np.clip((1.0 - r) / 0.25, 0, 1)  # r <= 0.75 -> 1, r >= 1 -> 0
+    r = np.hypot((xx - cx) / (0.36 * size), (yy - cy) / (0.44 * size))
+    t = np.clip((1.0 - r) / 0.3, 0, 1)  # r <= 0.7 -> 1, r >= 1 -> 0: the head, little of the background
     return (t * t * (3 - 2 * t)).astype(np.float32)
 
 
