@@ -1,0 +1,4 @@
+from facestyle.tracking.one_euro import OneEuroFilter
+from facestyle.tracking.tracker import FaceTracker, Track
+
+__all__ = ["OneEuroFilter", "FaceTracker", "Track"]

@@ -1,0 +1,140 @@
+"""Tracking by detection (SORT-like): constant-velocity Kalman boxes, IoU association, MTCNN every N frames.
+
+Between detections a track's box is the Kalman prediction and its landmarks move with the box; every
+landmark set passes a One-Euro filter, so the alignment (and the stylized face) does not jitter.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from facestyle.faces.detect import Face
+from facestyle.tracking.one_euro import OneEuroFilter
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)))
+    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area = lambda z: (z[:, 2] - z[:, 0]) * (z[:, 3] - z[:, 1])  # noqa: E731
+    return inter / (area(a)[:, None] + area(b)[None, :] - inter + 1e-9)
+
+
+class BoxKalman:
+    """State (cx, cy, w, h, vcx, vcy, vw, vh); measurement (cx, cy, w, h)."""
+
+    def __init__(self, box: np.ndarray):
+        self.x = np.r_[_cxcywh(box), np.zeros(4)]
+        self.P = np.diag([10, 10, 10, 10, 100, 100, 100, 100]).astype(np.float64)
+        self.F = np.eye(8)
+        self.F[:4, 4:] = np.eye(4)
+        self.H = np.eye(4, 8)
+        self.Q = np.diag([1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5])
+        self.R = np.diag([4, 4, 8, 8]).astype(np.float64)
+
+    def predict(self) -> np.ndarray:
+        self.x = self.F @ self.x
+        self.P = self.F @ self.P @ self.F.T + self.Q
+        return self.box
+
+    def correct(self, box: np.ndarray) -> None:
+        y = _cxcywh(box) - self.H @ self.x
+        s = self.H @ self.P @ self.H.T + self.R
+        k = self.P @ self.H.T @ np.linalg.inv(s)
+        self.x = self.x + k @ y
+        self.P = (np.eye(8) - k @ self.H) @ self.P
+
+    @property
+    def box(self) -> np.ndarray:
+        cx, cy, w, h = self.x[:4]
+        return np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+
+
+def _cxcywh(b: np.ndarray) -> np.ndarray:
+    return np.array([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2, b[2] - b[0], b[3] - b[1]], np.float64)
+
+
+@dataclass
+class Track:
+    id: int
+    kalman: BoxKalman
+    landmarks: np.ndarray  # smoothed (5, 2)
+    score: float
+    filter: OneEuroFilter = field(default_factory=OneEuroFilter)
+    hits: int = 1
+    misses: int = 0
+
+    @property
+    def box(self) -> np.ndarray:
+        return self.kalman.box
+
+    def face(self) -> Face:
+        return Face(self.box.astype(np.float32), self.score, self.landmarks.astype(np.float32))
+
+
+class FaceTracker:
+    def __init__(self, detect, detect_every: int = 5, iou_threshold: float = 0.3, max_misses: int = 10,
+                 fps: float = 30.0, min_cutoff: float = 1.0, beta: float = 0.05, smooth: bool = True):
+        """detect: frame -> list[Face] (a FaceDetector's .detect). detect_every=1 detects on every frame."""
+        self.detect, self.detect_every, self.iou_threshold = detect, detect_every, iou_threshold
+        self.max_misses, self.dt, self.smooth = max_misses, 1.0 / fps, smooth
+        self.filter_args = {"min_cutoff": min_cutoff, "beta": beta}
+        self.tracks: list[Track] = []
+        self.frame = 0
+        self.detector_calls = 0
+        self._ids = itertools.count(1)
+
+    def update(self, rgb: np.ndarray) -> list[Track]:
+        """Advance one frame; returns the tracks to render (seen recently), with stable ids."""
+        for t in self.tracks:  # predict; landmarks ride along with the box (translation and scale)
+            before = t.box
+            after = t.kalman.predict()
+            t.landmarks = _move_points(t.landmarks, before, after)
+            t.filter.shift(_move_points(t.filter.x, before, after) - t.filter.x if t.filter.x is not None else 0)
+        due = self.frame % self.detect_every == 0 or not self.tracks or any(t.misses > 0 for t in self.tracks)
+        if due:
+            self.detector_calls += 1
+            self._associate(self.detect(rgb))
+        self.frame += 1
+        return [t for t in self.tracks if t.misses == 0 or (t.hits >= 2 and t.misses <= 2)]
+
+    def _associate(self, faces: list[Face]) -> None:
+        boxes = np.array([f.box for f in faces]).reshape(-1, 4)
+        ious = iou_matrix(np.array([t.box for t in self.tracks]).reshape(-1, 4), boxes)
+        matched_t, matched_f = set(), set()
+        if ious.size:
+            rows, cols = linear_sum_assignment(-ious)
+            for r, c in zip(rows, cols):
+                if ious[r, c] >= self.iou_threshold:
+                    t, f = self.tracks[r], faces[c]
+                    t.kalman.correct(f.box)
+                    t.landmarks = t.filter(f.landmarks, self.dt) if self.smooth else f.landmarks.astype(np.float64)
+                    t.score, t.hits, t.misses = f.score, t.hits + 1, 0
+                    matched_t.add(r)
+                    matched_f.add(c)
+        for i, t in enumerate(self.tracks):
+            if i not in matched_t:
+                t.misses += 1
+        self.tracks = [t for t in self.tracks if t.misses <= self.max_misses]
+        for c, f in enumerate(faces):
+            if c not in matched_f:
+                t = Track(next(self._ids), BoxKalman(f.box), f.landmarks.astype(np.float64), f.score,
+                          OneEuroFilter(**self.filter_args))
+                t.filter(f.landmarks, self.dt)
+                self.tracks.append(t)
+
+
+def _move_points(pts, before: np.ndarray, after: np.ndarray):
+    if pts is None:
+        return pts
+    cb, ca = _cxcywh(before), _cxcywh(after)
+    s = ca[2] / max(cb[2], 1e-6)
+    return (np.asarray(pts) - cb[:2]) * s + ca[:2]

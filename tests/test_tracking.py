@@ -1,0 +1,87 @@
+import numpy as np
+
+from facestyle.faces.detect import Face
+from facestyle.tracking import FaceTracker, OneEuroFilter
+
+LM = np.array([[0.3, 0.4], [0.7, 0.4], [0.5, 0.6], [0.35, 0.8], [0.65, 0.8]])
+
+
+def face_at(cx, cy, size=60.0, jitter=None):
+    box = np.array([cx - size / 2, cy - size / 2, cx + size / 2, cy + size / 2], np.float32)
+    lm = box[:2] + LM * size
+    if jitter is not None:
+        lm = lm + jitter
+    return Face(box, 0.99, lm.astype(np.float32))
+
+
+class Script:
+    """A fake detector that plays scripted faces per frame (and counts its calls)."""
+
+    def __init__(self, frames):
+        self.frames, self.i = frames, 0
+
+    def __call__(self, rgb):
+        return self.frames[int(rgb[0, 0, 0])]
+
+
+def run(tracker, n):
+    out = []
+    for i in range(n):
+        frame = np.full((4, 4, 3), i, np.uint8)
+        out.append([(t.id, t.box.copy(), t.landmarks.copy()) for t in tracker.update(frame)])
+    return out
+
+
+def test_ids_are_stable_through_a_detection_gap():
+    frames = [[face_at(100 + 3 * i, 120)] if not 10 <= i < 15 else [] for i in range(30)]
+    tr = FaceTracker(Script(frames), detect_every=1, max_misses=8)
+    out = run(tr, 30)
+    ids = {tid for frame in out for tid, _, _ in frame}
+    assert ids == {1}
+    assert out[29] and abs((out[29][0][1][0] + out[29][0][1][2]) / 2 - (100 + 3 * 29)) < 6
+
+
+def test_two_crossing_faces_keep_their_ids():
+    frames = [[face_at(60 + 6 * i, 100), face_at(300 - 6 * i, 125)] for i in range(41)]
+    tr = FaceTracker(Script(frames), detect_every=1)
+    out = run(tr, 41)
+    first = {tid: box[0] for tid, box, _ in out[0]}
+    last = {tid: box[0] for tid, box, _ in out[-1]}
+    assert set(first) == set(last) == {1, 2}
+    left_mover = min(first, key=first.get)  # started on the left ...
+    assert last[left_mover] == max(last.values())  # ... and ended on the right with the same id
+
+
+def test_detection_runs_every_n_frames_and_tracks_follow_in_between():
+    frames = [[face_at(100 + 2 * i, 120)] for i in range(50)]
+    script = Script(frames)
+    calls = []
+    tr = FaceTracker(lambda rgb: calls.append(1) or script(rgb), detect_every=5)
+    out = run(tr, 50)
+    assert len(calls) == 10 and tr.detector_calls == 10
+    for i in (23, 38, 47):  # frames without detection (once two detections gave a velocity): the Kalman prediction keeps up with the motion
+        cx = (out[i][0][1][0] + out[i][0][1][2]) / 2
+        assert abs(cx - (100 + 2 * i)) < 4
+
+
+def test_a_face_leaving_is_dropped_and_a_new_one_gets_a_new_id():
+    frames = [[face_at(100, 100)] if i < 10 else [face_at(300, 100)] for i in range(30)]
+    out = run(FaceTracker(Script(frames), detect_every=1, max_misses=3), 30)
+    assert [t for t, _, _ in out[5]] == [1] and [t for t, _, _ in out[-1]] == [2]
+
+
+def test_landmark_jitter_is_smoothed():
+    rng = np.random.default_rng(0)
+    frames = [[face_at(100, 100, jitter=rng.normal(0, 1.5, (5, 2)))] for _ in range(60)]
+    out = run(FaceTracker(Script(frames), detect_every=1), 60)
+    smoothed = np.array([f[0][2] for f in out[10:]])
+    raw = np.array([frames[i][0].landmarks for i in range(10, 60)])
+    assert smoothed.std(0).mean() < 0.5 * raw.std(0).mean()
+
+
+def test_one_euro_follows_a_fast_move():
+    f = OneEuroFilter(min_cutoff=1.0, beta=0.5)
+    for _ in range(10):
+        f(np.zeros(2))
+    ys = [f(np.array([50.0, 50.0]))[0] for _ in range(5)]
+    assert ys[0] > 10 and ys[-1] > 45  # opens up for speed: little lag
