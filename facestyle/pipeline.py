@@ -50,9 +50,10 @@ class Stylizer:
         return lr.div(255).clamp(0, 1), m
 
     def stylize(self, rgb: np.ndarray, heads: list[torch.Tensor] | torch.Tensor, scale: int = 1,
-                faces: list[Face] | None = None) -> tuple[np.ndarray, list[Face]]:
+                faces: list[Face] | None = None, post=None) -> tuple[np.ndarray, list[Face]]:
         """Every face of `rgb` through the generator with its head (one head for all, or one per face),
-        pasted back into the picture (scale 1) or into its 4x super-resolution (scale 4)."""
+        pasted back into the picture (scale 1) or into its 4x super-resolution (scale 4).
+        post(i, crop) -> crop, if given, sees each generated face (aligned, float 0..255) before the paste."""
         faces = self.detect(rgb) if faces is None else faces
         heads = [heads] * len(faces) if isinstance(heads, torch.Tensor) else heads
         jobs = []
@@ -60,8 +61,10 @@ class Stylizer:
             lr, m = self.face_input(rgb, face)
             jobs.append((self.batcher.submit(lr, head), m))
         canvas = rgb if scale == 1 else self.upscale(rgb)
-        for fut, m in jobs:
+        for i, (fut, m) in enumerate(jobs):
             out = fut.result().permute(1, 2, 0).numpy() * 255
+            if post is not None:
+                out = post(i, out)
             m_canvas = m.copy()
             m_canvas[:, :2] /= scale  # canvas pixel p*scale maps to the same crop point as image pixel p
             canvas = paste_face(canvas, out, m_canvas)

@@ -1,4 +1,5 @@
 from facestyle.tracking.one_euro import OneEuroFilter
+from facestyle.tracking.temporal import TemporalBlend
 from facestyle.tracking.tracker import FaceTracker, Track
 
-__all__ = ["OneEuroFilter", "FaceTracker", "Track"]
+__all__ = ["OneEuroFilter", "FaceTracker", "Track", "TemporalBlend"]

@@ -81,7 +81,7 @@ class Track:
 
 
 class FaceTracker:
-    def __init__(self, detect, detect_every: int = 5, iou_threshold: float = 0.3, max_misses: int = 10,
+    def __init__(self, detect, detect_every: int = 5, iou_threshold: float = 0.3, max_misses: int = 3,
                  fps: float = 30.0, min_cutoff: float = 1.0, beta: float = 0.05, smooth: bool = True):
         """detect: frame -> list[Face] (a FaceDetector's .detect). detect_every=1 detects on every frame."""
         self.detect, self.detect_every, self.iou_threshold = detect, detect_every, iou_threshold
@@ -93,13 +93,16 @@ class FaceTracker:
         self._ids = itertools.count(1)
 
     def update(self, rgb: np.ndarray) -> list[Track]:
-        """Advance one frame; returns the tracks to render (seen recently), with stable ids."""
+        """Advance one frame; returns the tracks to render (seen recently), with stable ids.
+
+        A missed detection costs a track one of its `max_misses` lives (counted in detection rounds), so a
+        face behind a hand for a moment keeps its id and its smoothed landmarks."""
         for t in self.tracks:  # predict; landmarks ride along with the box (translation and scale)
             before = t.box
             after = t.kalman.predict()
             t.landmarks = _move_points(t.landmarks, before, after)
             t.filter.shift(_move_points(t.filter.x, before, after) - t.filter.x if t.filter.x is not None else 0)
-        due = self.frame % self.detect_every == 0 or not self.tracks or any(t.misses > 0 for t in self.tracks)
+        due = self.frame % self.detect_every == 0 or not self.tracks
         if due:
             self.detector_calls += 1
             self._associate(self.detect(rgb))
