@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 20 * 2**20
     max_pixels: int = 40_000_000  # decoded picture size limit (decompression bombs stop at the header)
     max_upscale_pixels: int = 2_000_000  # /upscale input: the output has 16x the pixels
+    max_video_bytes: int = 50 * 2**20
+    max_video_seconds: float = 60.0
+    max_video_pixels: int = 1920 * 1080
     adapt_steps: int = 120
     job_timeout: int = 900
     job_retries: int = 2

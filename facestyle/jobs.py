@@ -56,3 +56,49 @@ def on_adapt_failure(job, connection, exc_type, exc_value, tb) -> None:
     retrying = bool(job.retries_left)
     StyleStore(connection, prefix).update(style_id, status="queued" if retrying else "failed",
                                           error=f"{exc_type.__name__}: {exc_value}")
+
+
+def stylize_video_job(video_id: str, prefix: str = "facestyle") -> dict:
+    """Stylize an uploaded video with its style (the instant or adapted head as it is now)."""
+    import tempfile
+    from pathlib import Path
+
+    from facestyle.pipeline import blend_head
+    from facestyle.style.store import PHOTO
+    from facestyle.video import stylize_video
+    from facestyle.video_store import VideoStore
+
+    job = get_current_job()
+    videos = VideoStore(job.connection, prefix)
+    meta = videos.get(video_id)
+    data = videos.input(video_id)
+    if meta is None or data is None:
+        return {"video": video_id, "missing": True}
+    styles = StyleStore(job.connection, prefix)
+    style = None if meta["style"] == PHOTO else styles.get(meta["style"])
+    if meta["style"] != PHOTO and style is None:
+        videos.update(video_id, status="failed", error="the style was deleted")
+        return {"video": video_id, "failed": "style deleted"}
+    rt = _runtime(style.model if style else get_settings().resolved_model)
+    photo = rt.stylizer.photo_head
+    head = blend_head(photo, style.head if style else photo, meta["strength"])
+    videos.update(video_id, status="processing")
+
+    def progress(done: int, total: int) -> None:
+        if done % 10 == 0:
+            videos.update(video_id, progress=min(0.99, done / max(total, 1)))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in", Path(tmp) / "out.mp4"
+        src.write_bytes(data)
+        stats = stylize_video(src, dst, rt.stylizer, head, progress=progress)
+        videos.finish(video_id, dst.read_bytes())
+    return {"video": video_id, "frames": stats.frames, "fps": stats.fps, "detector_calls": stats.detector_calls}
+
+
+def on_video_failure(job, connection, exc_type, exc_value, tb) -> None:
+    from facestyle.video_store import VideoStore
+
+    video_id, prefix = job.args[0], (job.args[1] if len(job.args) > 1 else "facestyle")
+    VideoStore(connection, prefix).update(video_id, status="queued" if job.retries_left else "failed",
+                                          error=f"{exc_type.__name__}: {exc_value}")
