@@ -91,7 +91,7 @@ def _stylize(a: argparse.Namespace) -> int:
     img = _read(a.input)
     photo = rt.stylizer.photo_head
     head = blend_head(photo, style["head"] if style else photo, a.strength)
-    out, faces = rt.stylizer.stylize(img.rgb, head, a.scale)
+    out, faces = rt.stylizer.stylize(img.rgb, head, a.scale, preserve_color=a.preserve_color)
     _write(a.output, img, out)
     print(f"{len(faces)} face(s) -> {a.output}")
     return 0 if faces else 1
@@ -230,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--strength", type=float, default=1.0)
     st.add_argument("--scale", type=int, default=1, choices=[1, 4])
     st.add_argument("--model", choices=["lite", "full"], help="for the photo style (a style file names its own)")
+    st.add_argument("--preserve-color", action="store_true", help="keep the faces' own colours")
     st.set_defaults(func=_stylize)
 
     up = sub.add_parser("upscale", help="4x super-resolve a picture")

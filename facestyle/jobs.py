@@ -9,6 +9,7 @@ from rq import get_current_job
 from facestyle.config import get_settings
 from facestyle.runtime import get_runtime, png_array
 from facestyle.style.adapt import Cancelled
+from facestyle.style.critic import PatchCritic
 from facestyle.style.store import StyleStore
 
 log = logging.getLogger(__name__)
@@ -40,12 +41,13 @@ def adapt_style(style_id: str, steps: int, prefix: str = "facestyle") -> dict:
     def should_stop() -> bool:
         return not store.exists(style_id)
 
+    critic = PatchCritic()
     try:
-        head, history = rt.adapt(crop, style.head, steps, progress=progress, should_stop=should_stop)
+        head, history = rt.adapt(crop, style.head, steps, progress=progress, should_stop=should_stop, critic=critic)
     except Cancelled:
         log.info("style %s deleted while adapting; stopped", style_id)
         return {"style": style_id, "cancelled": True}
-    store.update(style_id, head=head, status="ready", progress=1.0, error=None)
+    store.update(style_id, head=head, critic=critic.to_bytes(), status="ready", progress=1.0, error=None)
     return {"style": style_id, "steps": steps, "loss_first": history[0]["loss"], "loss_last": history[-1]["loss"],
             "seconds": history[-1]["seconds"]}
 

@@ -16,6 +16,16 @@ def blend_head(photo: torch.Tensor, style: torch.Tensor, strength: float) -> tor
     return photo + float(strength) * (style - photo)
 
 
+_TO_YCC = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+
+
+def keep_colour(styled: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """Luminance of `styled`, chroma (Cb, Cr of BT.601) of `source`: texture and tone without the colours."""
+    ycc = styled.astype(np.float64) @ _TO_YCC.T
+    ycc[..., 1:] = (source.astype(np.float64) @ _TO_YCC.T)[..., 1:]
+    return np.clip(ycc @ np.linalg.inv(_TO_YCC).T, 0, 255)
+
+
 class Stylizer:
     def __init__(self, generator: SRResNet, detector: FaceDetector | None, lr_size: int = 64,
                  max_batch: int = 8, max_wait: float = 0.01, device: str = "cpu"):
@@ -41,28 +51,31 @@ class Stylizer:
             raise RuntimeError("this stylizer has no face detector")
         return self.detector.detect(rgb)
 
-    def face_input(self, rgb: np.ndarray, face: Face) -> tuple[torch.Tensor, np.ndarray]:
+    def face_input(self, rgb: np.ndarray, face: Face) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
         """The generator's LR input for one face (the aligned HR crop, MATLAB-bicubic downscaled, as in
-        training) and M, the image -> HR-crop similarity."""
+        training), M (the image -> HR-crop similarity) and the HR crop itself."""
         hr_size = self.lr_size * self.scale
         crop, m = align_face(rgb, face.landmarks, hr_size)
         lr = imresize(torch.from_numpy(crop).permute(2, 0, 1).float(), size=(self.lr_size, self.lr_size))
-        return lr.div(255).clamp(0, 1), m
+        return lr.div(255).clamp(0, 1), m, crop
 
     def stylize(self, rgb: np.ndarray, heads: list[torch.Tensor] | torch.Tensor, scale: int = 1,
-                faces: list[Face] | None = None, post=None) -> tuple[np.ndarray, list[Face]]:
+                faces: list[Face] | None = None, post=None, preserve_color: bool = False) -> tuple[np.ndarray, list[Face]]:
         """Every face of `rgb` through the generator with its head (one head for all, or one per face),
         pasted back into the picture (scale 1) or into its 4x super-resolution (scale 4).
-        post(i, crop) -> crop, if given, sees each generated face (aligned, float 0..255) before the paste."""
+        post(i, crop) -> crop, if given, sees each generated face (aligned, float 0..255) before the paste.
+        preserve_color keeps each face's own colours: the style's luminance, the input's chroma."""
         faces = self.detect(rgb) if faces is None else faces
         heads = [heads] * len(faces) if isinstance(heads, torch.Tensor) else heads
         jobs = []
         for face, head in zip(faces, heads):
-            lr, m = self.face_input(rgb, face)
-            jobs.append((self.batcher.submit(lr, head), m))
+            lr, m, crop = self.face_input(rgb, face)
+            jobs.append((self.batcher.submit(lr, head), m, crop))
         canvas = rgb if scale == 1 else self.upscale(rgb)
-        for i, (fut, m) in enumerate(jobs):
+        for i, (fut, m, crop) in enumerate(jobs):
             out = fut.result().permute(1, 2, 0).numpy() * 255
+            if preserve_color:
+                out = keep_colour(out, crop)
             if post is not None:
                 out = post(i, out)
             m_canvas = m.copy()

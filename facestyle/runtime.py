@@ -44,9 +44,20 @@ class Runtime:
     def instant_head(self, crop: np.ndarray) -> torch.Tensor:
         return instant_head(self.stylizer.generator, crop, self.prior)
 
-    def adapt(self, crop: np.ndarray, init: torch.Tensor, steps: int, progress=None, should_stop=None):
+    def adapt(self, crop: np.ndarray, init: torch.Tensor, steps: int, progress=None, should_stop=None, critic=None):
         return adapt_head(self.stylizer.generator, crop, self.prior, init, AdaptConfig(steps=steps),
-                          progress=progress, should_stop=should_stop)
+                          progress=progress, should_stop=should_stop, critic=critic)
+
+    def style_score(self, critic, rgb: np.ndarray) -> tuple[float, int]:
+        """The critic's probability that the picture's faces (or, with none, its centre) are in the style."""
+        faces = self.stylizer.detect(rgb)
+        crops = [align_face(rgb, f.landmarks, HR_SIZE)[0] for f in faces]
+        if not crops:
+            side = min(rgb.shape[:2])
+            y, x = (rgb.shape[0] - side) // 2, (rgb.shape[1] - side) // 2
+            crops = [np.asarray(Image.fromarray(rgb[y : y + side, x : x + side]).resize((HR_SIZE, HR_SIZE)))]
+        batch = torch.stack([torch.from_numpy(np.array(c)).permute(2, 0, 1).float().div(255) for c in crops])
+        return float(critic.score(batch).mean()), len(faces)
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:

@@ -77,6 +77,22 @@ def test_a_registered_style_is_listed_adapts_to_ready_and_can_be_deleted(client,
     assert ids[0] == "photo" and style_id in ids
 
 
+def test_style_score_and_preserve_color(client, style_id, style_reference, astronaut):
+    r = client.post(f"/styles/{style_id}/score", files={"image": ("r.png", png(style_reference), "image/png")})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["style"] == style_id and body["faces"] == 1 and 0.0 <= body["score"] <= 1.0
+    err(client.post("/styles/photo/score", files={"image": ("r.png", png(astronaut), "image/png")}), 409, "no_critic")
+    small = np.asarray(Image.fromarray(astronaut).resize((256, 256)))
+    f = {"image": ("a.png", png(small), "image/png")}
+    plain = np.asarray(Image.open(io.BytesIO(client.post("/stylize", files=f, data={"style": style_id}).content))).astype(float)
+    kept = np.asarray(Image.open(io.BytesIO(client.post("/stylize", files=f, data={"style": style_id, "preserve_color": "true"}).content))).astype(float)
+    # the style turns the skin blue (channels rotated); preserve_color keeps the face's own red-dominant skin
+    face = (slice(40, 80), slice(95, 130))  # the face in the 256 px picture (MTCNN box ~ [90, 31, 134, 86])
+    assert kept[face][..., 0].mean() > kept[face][..., 2].mean()
+    assert np.abs(kept - plain)[face].mean() > 3
+
+
 def test_stylize_returns_the_picture_with_every_face(client, two_faces, style_id):
     r = client.post("/stylize", files={"image": ("two.png", png(two_faces), "image/png")}, data={"style": style_id})
     assert r.status_code == 200, r.text

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from facestyle.style.adapt import AdaptConfig, Cancelled, adapt_head
@@ -51,3 +52,29 @@ def test_adaptation_stops_when_asked(runtime, style_reference):
         assert len(calls) == 2
     else:
         raise AssertionError("adaptation ignored should_stop")
+
+
+def test_keep_colour_takes_luminance_from_the_style_and_chroma_from_the_face():
+    from facestyle.pipeline import _TO_YCC, keep_colour
+
+    rng = np.random.default_rng(0)
+    styled = rng.uniform(110, 140, (8, 8, 3))  # in gamut either way: no clipping
+    source = rng.uniform(110, 140, (8, 8, 3))
+    out = keep_colour(styled, source)
+    np.testing.assert_allclose((out @ _TO_YCC.T)[..., 0], (styled @ _TO_YCC.T)[..., 0], atol=1e-6)
+    np.testing.assert_allclose((out @ _TO_YCC.T)[..., 1:], (source @ _TO_YCC.T)[..., 1:], atol=1e-6)
+
+
+def test_the_critic_trained_with_the_head_tells_the_style_from_photos(runtime, style_reference, astronaut):
+    from facestyle.style.critic import PatchCritic
+
+    torch.manual_seed(0)
+    crop = runtime.reference_crop(style_reference)
+    critic = PatchCritic()
+    adapt_head(runtime.stylizer.generator, crop, runtime.prior, runtime.instant_head(crop), AdaptConfig(steps=40),
+               critic=critic)
+    in_style, _ = runtime.style_score(critic, style_reference)
+    photo, n = runtime.style_score(critic, astronaut)
+    assert n == 1 and 0 <= photo < in_style <= 1
+    restored = PatchCritic.from_bytes(critic.to_bytes())
+    assert runtime.style_score(restored, style_reference)[0] == pytest.approx(in_style)

@@ -7,6 +7,8 @@ Losses (each weighted in AdaptConfig):
 - texture: Gram matrices of VGG19 features of the luminance of generated faces match the reference face's
   (Gatys; colour-blind, so it teaches line work and shading, not hue);
 - structure: standardised low-frequency luminance of each output matches its input, so faces keep their shape;
+- adversarial (optional, w_adv): the style's patch critic (style/critic.py), trained alongside on the
+  reference's patches against generated faces, must take generated patches for the reference's;
 - anchor: the normalisation part stays near its start, which keeps the frozen trunk in its working range.
 The colour transform and the normalisation parameters are optimised as two groups with their own rates.
 """
@@ -24,6 +26,7 @@ import torch.nn.functional as F
 from facestyle.faces.paste import feather_mask
 from facestyle.imresize import imresize
 from facestyle.models import SRResNet
+from facestyle.style.critic import PatchCritic, critic_step, random_patches
 from facestyle.style.prior import FacePrior
 from facestyle.style.texture import gram_distance, gram_luma, inner_face
 
@@ -43,7 +46,9 @@ class AdaptConfig:
     w_texture: float = 1.0
     w_structure: float = 0.5
     w_anchor: float = 1.0
+    w_adv: float = 0.0
     lr_colour: float = 0.005
+    patch: int = 48
     seed: int = 0
 
 
@@ -62,7 +67,9 @@ def _standardised_luma(x: torch.Tensor, size: int = 32) -> torch.Tensor:
 
 def adapt_head(generator: SRResNet, reference_crop: np.ndarray, prior: FacePrior, init_head: torch.Tensor,
                cfg: AdaptConfig = AdaptConfig(), progress: Callable[[int, int, float], None] | None = None,
-               should_stop: Callable[[], bool] | None = None) -> tuple[torch.Tensor, list[dict]]:
+               should_stop: Callable[[], bool] | None = None, critic: PatchCritic | None = None
+               ) -> tuple[torch.Tensor, list[dict]]:
+    """Returns the tuned head and the per-step losses; a given `critic` is trained in place alongside."""
     device = next(generator.parameters()).device
     generator.requires_grad_(False)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -75,6 +82,10 @@ def adapt_head(generator: SRResNet, reference_crop: np.ndarray, prior: FacePrior
     film = init[:-12].clone().requires_grad_(True)
     colour_params = init[-12:].clone().requires_grad_(True)
     opt = torch.optim.Adam([{"params": [film], "lr": cfg.lr}, {"params": [colour_params], "lr": cfg.lr_colour}])
+    if critic is not None:
+        critic.to(device).train()
+        ref_blur = imresize(imresize(ref[None], 0.25), 4.0)[0].clamp(0, 1)
+        opt_c = torch.optim.Adam(critic.parameters(), lr=2e-4, betas=(0.5, 0.999))
     if cfg.w_texture:
         with torch.no_grad():
             ref_grams = gram_luma(inner_face(ref[None]))
@@ -98,13 +109,28 @@ def adapt_head(generator: SRResNet, reference_crop: np.ndarray, prior: FacePrior
         structure = F.l1_loss(_standardised_luma(out), _standardised_luma(faces))
         texture = gram_distance(gram_luma(inner_face(out)), ref_grams) if cfg.w_texture else torch.zeros(())
         anchor = (film - init[:-12]).pow(2).mean()
+        adv, critic_loss = torch.zeros(()), 0.0
+        if critic is not None:
+            # real: the reference, sharp and blurred (so sharpness is no cue); fake: generated faces, styled
+            # and photo-rendered (so the photo look is what it learns to reject)
+            with torch.no_grad():
+                photo_out = generator(faces, generator.photo_head.detach().unsqueeze(0).expand(cfg.batch, -1))
+            real = torch.cat([ref[None], ref_blur[None]])
+            fake = torch.cat([out.detach(), photo_out])
+            critic_loss = critic_step(critic, opt_c, random_patches(real, 8, cfg.patch, gen),
+                                      random_patches(fake, 8, cfg.patch, gen))
+            if cfg.w_adv:
+                logits = critic(random_patches(out, 8, cfg.patch, gen))
+                adv = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
         loss = (cfg.w_internal * internal + cfg.w_colour * colour + cfg.w_texture * texture
-                + cfg.w_structure * structure + cfg.w_anchor * anchor)
+                + cfg.w_structure * structure + cfg.w_anchor * anchor + cfg.w_adv * adv)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         history.append({"step": step, "loss": loss.item(), "internal": internal.item(), "colour": colour.item(),
-                        "structure": structure.item(), "texture": texture.item(), "anchor": anchor.item(), "seconds": time.perf_counter() - t0})
+                        "structure": structure.item(), "texture": texture.item(), "anchor": anchor.item(), "adv": adv.item(), "critic": critic_loss, "seconds": time.perf_counter() - t0})
         if progress:
             progress(step, cfg.steps, loss.item())
+    if critic is not None:
+        critic.cpu().eval()
     return torch.cat([film, colour_params]).detach().cpu(), history

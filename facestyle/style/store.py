@@ -77,6 +77,10 @@ class StyleStore:
     def reference(self, style_id: str) -> bytes | None:
         return self.r.hget(self.key(style_id), "reference")
 
+    def critic(self, style_id: str) -> bytes | None:
+        """The style's trained patch critic (torch state dict bytes), once adaptation has run."""
+        return self.r.hget(self.key(style_id), "critic") or None
+
     def list(self) -> list[Style]:
         ids = [i.decode() for i in self.r.zrange(self.index, 0, -1)]
         return [s for s in (self.get(i) for i in ids) if s is not None]

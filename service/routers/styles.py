@@ -102,3 +102,26 @@ def delete_style(style_id: str, store: StoreDep, queue: QueueDep, rt: RuntimeDep
         except Exception:  # the job may have expired or finished; the style is gone either way
             pass
     return Response(status_code=204)
+
+
+class StyleScore(BaseModel):
+    style: str
+    score: float  # 0..1: the style's critic's belief that the picture is in the style
+    faces: int  # faces scored (0: the picture's centre was scored)
+
+
+@router.post("/{style_id}/score", response_model=StyleScore, responses=ERROR_RESPONSES)
+async def score_style(style_id: str, store: StoreDep, rt: RuntimeDep, settings: SettingsDep,
+                      image: Annotated[UploadFile, File(description="a picture to score against the style")]):
+    if style_id == PHOTO:
+        raise APIError(409, "no_critic", "the photo style has no critic")
+    get_style(store, style_id, rt.model)
+    data = store.critic(style_id)
+    if not data:
+        raise APIError(409, "not_ready", "the style's critic is trained by its adaptation job; it is not done yet")
+    from facestyle.style.critic import PatchCritic
+
+    critic = PatchCritic.from_bytes(data)
+    decoded = await read_image(image, settings)
+    score, faces = await run_in_threadpool(rt.style_score, critic, decoded.rgb)
+    return StyleScore(style=style_id, score=score, faces=faces)

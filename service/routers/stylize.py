@@ -31,6 +31,7 @@ async def stylize(rt: RuntimeDep, store: StoreDep, settings: SettingsDep,
                                              json_schema_extra={"enum": [1, 4]})] = 1,
                   format: Annotated[Literal["png", "jpeg", "webp"], Form()] = "png",
                   on_no_face: Annotated[Literal["error", "passthrough"], Form()] = "error",
+                  preserve_color: Annotated[bool, Form(description="keep the faces' own colours; take texture and tone")] = False,
                   accept: Annotated[str | None, Header()] = None):
     if scale not in (1, 4):
         raise APIError(422, "invalid_field", "scale: must be 1 or 4", field="scale")
@@ -44,7 +45,8 @@ async def stylize(rt: RuntimeDep, store: StoreDep, settings: SettingsDep,
     photo = rt.stylizer.photo_head
     head = blend_head(photo, st.head if st.head is not None else photo, strength)
     if faces:
-        out, _ = await run_in_threadpool(rt.stylizer.stylize, decoded.rgb, head, scale, faces)
+        out, _ = await run_in_threadpool(lambda: rt.stylizer.stylize(decoded.rgb, head, scale, faces,
+                                                                     preserve_color=preserve_color))
     else:
         out = decoded.rgb if scale == 1 else await run_in_threadpool(rt.stylizer.upscale, decoded.rgb)
     body, media = await run_in_threadpool(encode_image, decoded, out, format)
