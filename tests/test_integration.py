@@ -163,3 +163,24 @@ def test_a_style_deleted_while_adapting_ends_cleanly(stack, style_reference):
         assert job.get_status() in ("finished", "canceled")
         assert c.get(f"/styles/{body['id']}").status_code == 404
         assert not conn.keys(f"itest:style:{body['id']}")
+
+
+def test_a_video_job_runs_on_a_worker_process(stack, astronaut, tmp_path):
+    from facestyle.video import probe, write_clip
+
+    small = np.asarray(Image.fromarray(astronaut).resize((192, 192)))
+    write_clip(tmp_path / "c.mp4", [np.roll(small, i, axis=1) for i in range(8)], fps=8, audio_seconds=0.5)
+    with httpx.Client(base_url=stack.url, timeout=120) as c:
+        r = c.post("/videos", files={"video": ("c.mp4", (tmp_path / "c.mp4").read_bytes(), "video/mp4")},
+                   data={"style": "photo"})
+        assert r.status_code == 202, r.text
+        vid = r.json()["id"]
+        deadline = time.time() + 120
+        while (body := c.get(f"/videos/{vid}").json())["status"] not in ("done", "failed") and time.time() < deadline:
+            time.sleep(0.3)
+        assert body["status"] == "done", body
+        (tmp_path / "out.mp4").write_bytes(c.get(f"/videos/{vid}/result").content)
+    info = probe(tmp_path / "out.mp4")
+    assert info.frames == 8 and info.audio
+    worker = Job.fetch(body["job"], connection=redis.Redis.from_url(REDIS_URL)).worker_name
+    assert worker in {"itest-w1", "itest-w2"}

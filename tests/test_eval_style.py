@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+
+from facestyle.eval.style import colour_distance, dlib_embedder, gain, iou, texture_distance
+
+
+def test_iou():
+    assert iou(np.array([0, 0, 10, 10]), np.array([0, 0, 10, 10])) == pytest.approx(1.0)
+    assert iou(np.array([0, 0, 10, 10]), np.array([5, 0, 15, 10])) == pytest.approx(1 / 3)
+    assert iou(np.array([0, 0, 10, 10]), np.array([20, 20, 30, 30])) == 0.0
+
+
+def test_colour_gain_sees_a_colour_transfer_and_texture_gain_does_not(runtime, astronaut, style_reference):
+    face = runtime.reference_crop(astronaut)
+    ref = runtime.reference_crop(style_reference)
+    # a pure colour change toward the reference: per-channel mean/std matched
+    f = face.astype(np.float64)
+    recoloured = (f - f.mean((0, 1))) / f.std((0, 1)) * ref.std((0, 1)) + ref.mean((0, 1))
+    recoloured = recoloured.clip(0, 255).astype(np.uint8)
+    assert gain(colour_distance(recoloured, ref), colour_distance(face, ref)) > 0.5
+    assert abs(gain(texture_distance(recoloured, ref), texture_distance(face, ref))) < 0.1
+    assert texture_distance(face, face) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_texture_distance_sees_line_work():
+    rng = np.random.default_rng(0)
+    flat = np.full((256, 256, 3), 128, np.uint8)
+    flat = (flat + rng.normal(0, 2, flat.shape)).clip(0, 255).astype(np.uint8)
+    lines = flat.copy()
+    lines[::8] = 20  # hatching
+    hatch2 = flat.copy()
+    hatch2[4::8] = 30
+    assert texture_distance(hatch2, lines) < 0.5 * texture_distance(flat, lines)
+
+
+def test_identity_distance_with_dlib_when_installed(astronaut):
+    embed = dlib_embedder()
+    if embed is None:
+        pytest.skip("dlib is not installed (pip install -e '.[eval]')")
+    box = [181, 62, 268, 172]
+    assert embed(astronaut, box, astronaut[:, ::-1].copy(), [512 - 268, 62, 512 - 181, 172]) < 0.6
