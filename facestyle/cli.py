@@ -169,6 +169,7 @@ def _video(a: argparse.Namespace) -> int:
         raise SystemExit(f"{a.input}: {exc.message}") from exc
     bar = tqdm(total=info.frames, unit="frame")
     stats = stylize_video(Path(a.input), Path(a.output), rt.stylizer, head, detect_every=a.detect_every,
+                          generate_every=a.generate_every,
                           progress=lambda done, total: bar.update(done - bar.n))
     bar.close()
     print(f"{stats.frames} frames, {stats.fps:.1f} fps, {stats.detector_calls} detector calls -> {a.output}")
@@ -193,7 +194,7 @@ def _eval_video(a: argparse.Namespace) -> int:
     results = {}
     for name, still in stills:
         clip = camera_clip(still, rt.stylizer.detect, n=a.frames)
-        r = compare(rt.stylizer, head, clip, detect_every=a.detect_every, blend=a.blend)
+        r = compare(rt.stylizer, head, clip, detect_every=a.detect_every, blend=a.blend, generate_every=a.generate_every)
         for cfg in ("tracked", "baseline"):
             m = r[cfg]
             rows.append(f"| {name} | {cfg} | {m['fps']:.1f} | {m['detector_calls_per_frame']:.2f} | {m['flicker']:.3f} |")
@@ -292,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("-o", "--output", required=True)
     v.add_argument("--strength", type=float, default=1.0)
     v.add_argument("--detect-every", type=int, default=5)
+    v.add_argument("--generate-every", type=int, default=1, help="run the generator every N frames per face")
     v.add_argument("--model", choices=["lite", "full"])
     v.set_defaults(func=_video)
 
@@ -300,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--frames", type=int, default=60)
     ev.add_argument("--detect-every", type=int, default=5)
     ev.add_argument("--blend", type=float, default=1.0, help="temporal blend weight of the new frame (1 = off)")
+    ev.add_argument("--generate-every", type=int, default=1, help="run the generator every N frames per face (1 = every)")
     ev.add_argument("--model", choices=["lite", "full"])
     ev.add_argument("--quick", action="store_true", help="the astronaut clip only")
     ev.add_argument("--strip", help="write frame strips (input | baseline | tracked) next to this path")

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from facestyle.batcher import MicroBatcher
-from facestyle.faces import Face, FaceDetector, align_face, paste_face
+from facestyle.faces import TEMPLATE, Face, FaceDetector, align_face, paste_face, similarity_matrix
 from facestyle.imresize import imresize
 from facestyle.models import SRResNet
 
@@ -24,6 +24,16 @@ def keep_colour(styled: np.ndarray, source: np.ndarray) -> np.ndarray:
     ycc = styled.astype(np.float64) @ _TO_YCC.T
     ycc[..., 1:] = (source.astype(np.float64) @ _TO_YCC.T)[..., 1:]
     return np.clip(ycc @ np.linalg.inv(_TO_YCC).T, 0, 255)
+
+
+class _Done:
+    """A future that is already resolved (a reused face)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
 
 
 class Stylizer:
@@ -60,21 +70,28 @@ class Stylizer:
         return lr.div(255).clamp(0, 1), m, crop
 
     def stylize(self, rgb: np.ndarray, heads: list[torch.Tensor] | torch.Tensor, scale: int = 1,
-                faces: list[Face] | None = None, post=None, preserve_color: bool = False) -> tuple[np.ndarray, list[Face]]:
+                faces: list[Face] | None = None, post=None, preserve_color: bool = False,
+                reuse: list[np.ndarray | None] | None = None) -> tuple[np.ndarray, list[Face]]:
         """Every face of `rgb` through the generator with its head (one head for all, or one per face),
         pasted back into the picture (scale 1) or into its 4x super-resolution (scale 4).
         post(i, crop) -> crop, if given, sees each generated face (aligned, float 0..255) before the paste.
-        preserve_color keeps each face's own colours: the style's luminance, the input's chroma."""
+        preserve_color keeps each face's own colours: the style's luminance, the input's chroma.
+        reuse[i], if given, is an earlier generated crop for face i, pasted with this frame's alignment."""
         faces = self.detect(rgb) if faces is None else faces
         heads = [heads] * len(faces) if isinstance(heads, torch.Tensor) else heads
         jobs = []
-        for face, head in zip(faces, heads):
+        for i, (face, head) in enumerate(zip(faces, heads)):
+            if reuse is not None and reuse[i] is not None:  # a recent generation of this face: paste it again
+                m = similarity_matrix(face.landmarks, TEMPLATE * self.lr_size * self.scale)
+                jobs.append((_Done(reuse[i]), m, None))
+                continue
             lr, m, crop = self.face_input(rgb, face)
             jobs.append((self.batcher.submit(lr, head), m, crop))
         canvas = rgb if scale == 1 else self.upscale(rgb)
         for i, (fut, m, crop) in enumerate(jobs):
-            out = fut.result().permute(1, 2, 0).numpy() * 255
-            if preserve_color:
+            out = fut.result()
+            out = out if isinstance(out, np.ndarray) else out.permute(1, 2, 0).numpy() * 255
+            if preserve_color and crop is not None:
                 out = keep_colour(out, crop)
             if post is not None:
                 out = post(i, out)

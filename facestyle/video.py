@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from facestyle.pipeline import Stylizer
-from facestyle.tracking import FaceTracker
+from facestyle.tracking import FaceReuse, FaceTracker
 
 
 class VideoError(ValueError):
@@ -63,9 +63,10 @@ class VideoStats:
 
 def stylize_video(src: Path, dst: Path, stylizer: Stylizer, head: torch.Tensor, detect_every: int = 5,
                   progress: Callable[[int, int], None] | None = None, should_stop: Callable[[], bool] | None = None,
-                  crf: int = 20) -> VideoStats:
+                  crf: int = 20, generate_every: int = 1) -> VideoStats:
     info = probe(src)
     tracker = FaceTracker(stylizer.detect, detect_every=detect_every, fps=info.fps)
+    reuse = FaceReuse(generate_every)
     w, h = info.width // 2 * 2, info.height // 2 * 2  # yuv420p needs even sizes
     done = faces = 0
     t0 = time.perf_counter()
@@ -88,8 +89,12 @@ def stylize_video(src: Path, dst: Path, stylizer: Stylizer, head: torch.Tensor, 
                 rgb = frame.to_ndarray(format="rgb24")[:h, :w]
                 tracks = tracker.update(rgb)
                 if tracks:
-                    rgb, _ = stylizer.stylize(rgb, head, faces=[t.face() for t in tracks])
+                    ids = [t.id for t in tracks]
+                    plan = reuse.plan(ids)
+                    rgb, _ = stylizer.stylize(rgb, head, faces=[t.face() for t in tracks], reuse=plan,
+                                              post=reuse.recorder(ids, plan))
                     faces += len(tracks)
+                reuse.next_frame()
                 for p in vout.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")):
                     out.mux(p)
                 done += 1

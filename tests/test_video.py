@@ -113,3 +113,13 @@ def test_stream_closes_cleanly_on_bad_frames_and_unknown_styles(client):
     with client.websocket_connect("/stream?style=missing") as ws:
         assert ws.receive_json()["error"] == "style_not_found"
         assert ws.receive()["code"] == 1008
+
+
+def test_generate_every_runs_the_generator_less_and_still_covers_every_frame(tmp_path, clip_bytes, runtime):
+    src = tmp_path / "in.mp4"
+    src.write_bytes(clip_bytes)
+    b = runtime.stylizer.batcher
+    n0 = sum(b.batch_sizes)
+    stats = stylize_video(src, tmp_path / "o.mp4", runtime.stylizer, runtime.stylizer.photo_head, generate_every=3)
+    assert stats.frames == 12 and stats.faces == 12
+    assert sum(b.batch_sizes) - n0 == 4  # frames 0, 3, 6, 9

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import torch
 
-from facestyle.tracking import FaceTracker, TemporalBlend
+from facestyle.tracking import FaceReuse, FaceTracker, TemporalBlend
 
 
 @dataclass
@@ -63,23 +63,29 @@ def warp_error(frames: list[np.ndarray], clip: Clip) -> float:
     return float(np.mean(errs))
 
 
-def run_config(stylizer, head: torch.Tensor, clip: Clip, detect_every: int, smooth: bool, blend: float = 1.0) -> dict:
+def run_config(stylizer, head: torch.Tensor, clip: Clip, detect_every: int, smooth: bool, blend: float = 1.0,
+               generate_every: int = 1) -> dict:
     tracker = FaceTracker(stylizer.detect, detect_every=detect_every, smooth=smooth)
     temporal = TemporalBlend(blend)
+    reuse = FaceReuse(generate_every)
     outs = []
     t0 = time.perf_counter()
     for f in clip.frames:
         tracks = tracker.update(f)
-        post = temporal.for_tracks([t.id for t in tracks]) if blend < 1 else None
-        outs.append(stylizer.stylize(f, head, faces=[t.face() for t in tracks], post=post)[0] if tracks else f)
+        ids = [t.id for t in tracks]
+        plan = reuse.plan(ids)
+        post = temporal.for_tracks(ids) if blend < 1 else reuse.recorder(ids, plan)
+        outs.append(stylizer.stylize(f, head, faces=[t.face() for t in tracks], post=post, reuse=plan)[0] if tracks else f)
+        reuse.next_frame()
     seconds = time.perf_counter() - t0
     return {"fps": len(clip.frames) / seconds, "detector_calls_per_frame": tracker.detector_calls / len(clip.frames),
             "flicker": warp_error(outs, clip) / warp_error(clip.frames, clip), "frames": len(clip.frames),
             "outputs": outs}
 
 
-def compare(stylizer, head: torch.Tensor, clip: Clip, detect_every: int = 5, blend: float = 1.0) -> dict:
-    tracked = run_config(stylizer, head, clip, detect_every, smooth=True, blend=blend)
+def compare(stylizer, head: torch.Tensor, clip: Clip, detect_every: int = 5, blend: float = 1.0,
+            generate_every: int = 1) -> dict:
+    tracked = run_config(stylizer, head, clip, detect_every, smooth=True, blend=blend, generate_every=generate_every)
     baseline = run_config(stylizer, head, clip, 1, smooth=False)
     return {"tracked": tracked, "baseline": baseline,
             "fps_ratio": tracked["fps"] / baseline["fps"],

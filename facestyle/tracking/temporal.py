@@ -27,3 +27,34 @@ class TemporalBlend:
             return out
 
         return post
+
+
+class FaceReuse:
+    """Generate each tracked face every `every` frames and paste the last generation, re-aligned to the
+    current landmarks, in between: the generator (the CPU's bottleneck) runs `every` times less often."""
+
+    def __init__(self, every: int = 1):
+        self.every = every
+        self.cache: dict[int, tuple[int, np.ndarray]] = {}  # track id -> (frame generated, crop)
+        self.frame = 0
+
+    def plan(self, track_ids: list[int]) -> list[np.ndarray | None]:
+        self.cache = {k: v for k, v in self.cache.items() if k in set(track_ids)}
+        plan = []
+        for tid in track_ids:
+            hit = self.cache.get(tid)
+            plan.append(hit[1] if hit is not None and self.frame - hit[0] < self.every else None)
+        return plan
+
+    def recorder(self, track_ids: list[int], plan: list[np.ndarray | None]):
+        """A Stylizer `post` hook that remembers freshly generated crops."""
+
+        def post(i: int, crop: np.ndarray) -> np.ndarray:
+            if plan[i] is None:
+                self.cache[track_ids[i]] = (self.frame, crop)
+            return crop
+
+        return post
+
+    def next_frame(self) -> None:
+        self.frame += 1
