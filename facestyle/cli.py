@@ -83,14 +83,19 @@ def load_style_file(path: str) -> dict:
     return style
 
 
-def _stylize(a: argparse.Namespace) -> int:
+def _style_head(a: argparse.Namespace):
+    """The runtime for the style's model and the head at the asked strength (a style file or 'photo')."""
     from facestyle.pipeline import blend_head
 
     style = None if a.style == "photo" else load_style_file(a.style)
     rt = _runtime(style["model"] if style else a.model)
-    img = _read(a.input)
     photo = rt.stylizer.photo_head
-    head = blend_head(photo, style["head"] if style else photo, a.strength)
+    return rt, blend_head(photo, style["head"] if style else photo, a.strength)
+
+
+def _stylize(a: argparse.Namespace) -> int:
+    rt, head = _style_head(a)
+    img = _read(a.input)
     out, faces = rt.stylizer.stylize(img.rgb, head, a.scale, preserve_color=a.preserve_color)
     _write(a.output, img, out)
     print(f"{len(faces)} face(s) -> {a.output}")
@@ -156,13 +161,9 @@ def _eval_style(a: argparse.Namespace) -> int:
 def _video(a: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from facestyle.pipeline import blend_head
     from facestyle.video import VideoError, probe, stylize_video
 
-    style = None if a.style == "photo" else load_style_file(a.style)
-    rt = _runtime(style["model"] if style else a.model)
-    photo = rt.stylizer.photo_head
-    head = blend_head(photo, style["head"] if style else photo, a.strength)
+    rt, head = _style_head(a)
     try:
         info = probe(Path(a.input))
     except VideoError as exc:
@@ -209,6 +210,14 @@ def _eval_video(a: argparse.Namespace) -> int:
     return 0
 
 
+def _styled(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.add_argument("input")
+    p.add_argument("-s", "--style", required=True, help="a style file (facestyle adapt) or 'photo'")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--strength", type=float, default=1.0)
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="facestyle", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -224,11 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--name")
     w.set_defaults(func=_worker)
 
-    st = sub.add_parser("stylize", help="stylize every face of a picture")
-    st.add_argument("input")
-    st.add_argument("-s", "--style", required=True, help="a style file (facestyle adapt) or 'photo'")
-    st.add_argument("-o", "--output", required=True)
-    st.add_argument("--strength", type=float, default=1.0)
+    st = _styled(sub.add_parser("stylize", help="stylize every face of a picture"))
     st.add_argument("--scale", type=int, default=1, choices=[1, 4])
     st.add_argument("--model", choices=["lite", "full"], help="for the photo style (a style file names its own)")
     st.add_argument("--preserve-color", action="store_true", help="keep the faces' own colours")
@@ -287,11 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     es.add_argument("--json")
     es.set_defaults(func=_eval_style)
 
-    v = sub.add_parser("video", help="stylize every face of a video (tracked, smoothed); H.264 MP4 out, audio copied")
-    v.add_argument("input")
-    v.add_argument("-s", "--style", required=True, help="a style file or 'photo'")
-    v.add_argument("-o", "--output", required=True)
-    v.add_argument("--strength", type=float, default=1.0)
+    v = _styled(sub.add_parser("video", help="stylize every face of a video (tracked, smoothed); H.264 MP4, audio copied"))
     v.add_argument("--detect-every", type=int, default=5)
     v.add_argument("--generate-every", type=int, default=1, help="run the generator every N frames per face")
     v.add_argument("--model", choices=["lite", "full"])
