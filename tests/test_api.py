@@ -137,6 +137,15 @@ def test_no_face_is_422_unless_passthrough(client):
     assert len(client.get("/styles").json()) == n  # nothing half-written
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (5, 3000), (19, 19)])
+def test_pictures_too_small_for_a_face_are_no_face_not_an_error(client, shape):
+    f = {"image": ("t.png", png(np.full((*shape, 3), 90, np.uint8)), "image/png")}
+    err(client.post("/stylize", files=f, data={"style": "photo"}), 422, "no_face")
+    err(client.post("/styles", files=f), 422, "no_face")
+    r = client.post("/upscale", files=f)
+    assert r.status_code == 200 and Image.open(io.BytesIO(r.content)).size == (shape[1] * 4, shape[0] * 4)
+
+
 def test_upscale_is_4x_and_refuses_pictures_over_the_limit(client, astronaut):
     small = np.asarray(Image.fromarray(astronaut).resize((100, 80)))
     r = client.post("/upscale", files={"image": ("a.png", png(small), "image/png")})

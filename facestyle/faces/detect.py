@@ -27,9 +27,12 @@ class FaceDetector:
 
         self.mtcnn = MTCNN(keep_all=True, device=torch.device(device), min_face_size=min_face_size)
         self.min_score = min_score
+        self.min_face_size = min_face_size
         self._lock = threading.Lock()  # MTCNN keeps no per-call state, but torch threads are already saturated
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
+        if min(rgb.shape[:2]) < self.min_face_size:  # no face fits, and MTCNN's image pyramid would be empty
+            return []
         with self._lock, torch.inference_mode():
             boxes, probs, points = self.mtcnn.detect(Image.fromarray(rgb), landmarks=True)
         if boxes is None:
