@@ -104,12 +104,18 @@ def dlib_embedder():
 
 def evaluate_styles(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[str, np.ndarray]], steps: int,
                     embedder=None, log=print) -> list[StyleReport]:
+    from facestyle.runtime import NoFace
+
     detected = [(name, rgb, max(rt.stylizer.detect(rgb), key=lambda f: (f.box[2] - f.box[0]), default=None))
                 for name, rgb in faces]
     detected = [d for d in detected if d[2] is not None]
     reports = []
     for sname, ref in styles:
-        ref_crop = rt.reference_crop(ref)
+        try:
+            ref_crop = rt.reference_crop(ref)
+        except NoFace:
+            log(f"{sname}: no face found in the reference, skipped (POST /styles answers no_face)")
+            continue
         t0 = time.perf_counter()
         h0 = rt.instant_head(ref_crop)
         t1 = time.perf_counter()
@@ -119,7 +125,7 @@ def evaluate_styles(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
             rep.scores[variant] = [score_output(rt, rgb, f, rt.stylizer.stylize(rgb, head, faces=[f])[0], ref_crop, embedder)
                                    for _, rgb, f in detected]
         reports.append(rep)
-        log(summary_row(rep))
+        log(summary_row(rep), flush=True)
     return reports
 
 
