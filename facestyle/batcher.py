@@ -7,6 +7,7 @@ so the event loop never runs a forward pass. On a GPU this is where batching pay
 from __future__ import annotations
 
 import queue
+from collections import deque
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +22,8 @@ class MicroBatcher:
     def __init__(self, run_batch: RunBatch, max_batch: int = 8, max_wait: float = 0.01):
         self.run_batch, self.max_batch, self.max_wait = run_batch, max_batch, max_wait
         self._queue: queue.Queue = queue.Queue()
-        self.batch_sizes: list[int] = []  # observed, for metrics and tests
+        self.batch_sizes: deque[int] = deque(maxlen=1024)  # recent batch sizes, for metrics and tests
+        self.faces_run = 0  # total faces through the model (a long-running service must not keep a list)
         self._thread = threading.Thread(target=self._loop, name="micro-batcher", daemon=True)
         self._thread.start()
 
@@ -62,6 +64,7 @@ class MicroBatcher:
         try:
             out = self.run_batch(torch.stack([g[0] for g in group]), torch.stack([g[1] for g in group]))
             self.batch_sizes.append(len(group))
+            self.faces_run += len(group)
             for (_, _, fut), y in zip(group, out):
                 fut.set_result(y)
         except Exception as exc:  # hand the error to every waiting request instead of killing the thread

@@ -13,7 +13,7 @@ from facestyle import __version__
 from facestyle.config import Settings, get_settings
 from facestyle.runtime import get_runtime
 from facestyle.style.store import StyleStore
-from service import errors
+from service import errors, metrics
 from service.routers import health, stream, styles, stylize, upscale, videos
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Real-time one-shot face stylization: register a style from one picture, "
                               "then stylize every face of any photo.")
     errors.install(app)
+    metrics.install(app)
     for r in (styles.router, stylize.router, upscale.router, videos.router, stream.router, health.router):
         app.include_router(r)
     return app

@@ -59,6 +59,16 @@ def style_id(client, style_reference):
     return body["id"]
 
 
+def test_metrics_count_requests_and_faces(client, two_faces):
+    before = client.get("/metrics").text
+    client.post("/stylize", files={"image": ("two.png", png(two_faces), "image/png")}, data={"style": "photo"})
+    text = client.get("/metrics").text
+    faces = lambda t: float(next((l.split()[-1] for l in t.splitlines() if l.startswith("facestyle_faces_total ")), 0))  # noqa: E731
+    assert faces(text) - faces(before) == 2
+    assert 'facestyle_request_seconds_count{method="POST",route="/stylize",status="200"}' in text
+    assert "facestyle_model_faces_run" in text
+
+
 def test_health_and_ready(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     r = client.get("/readyz")
