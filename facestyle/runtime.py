@@ -74,8 +74,6 @@ def png_array(data: bytes) -> np.ndarray:
 @functools.lru_cache(maxsize=4)
 def get_runtime(model: str, device: str = "cpu", lr_size: int = 64, max_batch: int = 8,
                 max_wait: float = 0.01) -> Runtime:
-    if device == "cpu":
-        torch.set_num_threads(max(1, torch.get_num_threads()))
     generator = load_generator(f"srresnet_{model}")
     stylizer = Stylizer(generator, FaceDetector(device=device), lr_size=lr_size, max_batch=max_batch,
                         max_wait=max_wait, device=device)

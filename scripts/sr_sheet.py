@@ -6,7 +6,6 @@ python scripts/sr_sheet.py --out out/sr_sheet.png   (Set14 baboon and comic, two
 import argparse
 from pathlib import Path
 
-import numpy as np
 import torch
 from PIL import Image, ImageDraw
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request, UploadFile
 from redis import Redis
 from rq import Queue
+from starlette.concurrency import run_in_threadpool
 
 from facestyle.config import Settings
 from facestyle.imageio import DecodedImage, ImageError, decode_image
@@ -46,7 +47,5 @@ async def read_image(upload: UploadFile, settings: Settings, max_pixels: int | N
     data = await upload.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:
         raise ImageError("too_large", f"upload exceeds {settings.max_upload_bytes} bytes", 413)
-    from starlette.concurrency import run_in_threadpool
-
     return await run_in_threadpool(decode_image, data, max_bytes=settings.max_upload_bytes,
                                    max_pixels=max_pixels or settings.max_pixels)
