@@ -85,3 +85,20 @@ def test_one_euro_follows_a_fast_move():
         f(np.zeros(2))
     ys = [f(np.array([50.0, 50.0]))[0] for _ in range(5)]
     assert ys[0] > 10 and ys[-1] > 45  # opens up for speed: little lag
+
+
+def test_optical_flow_carries_landmarks_through_a_rotation_between_detections(astronaut):
+    import cv2
+
+    lm0 = np.array([[205.0, 101.7], [246.8, 103.7], [224.7, 129.0], [201.7, 139.2], [245.3, 141.9]])
+    face0 = Face(np.array([181, 62, 268, 172], np.float32), 0.99, lm0.astype(np.float32))
+    mats = [cv2.getRotationMatrix2D((256, 256), 1.5 * i, 1.0 + 0.004 * i) for i in range(12)]
+    frames = [cv2.warpAffine(astronaut, m, (512, 512)) for m in mats]
+    errors = {}
+    for flow in (True, False):
+        tr = FaceTracker(lambda rgb: [face0] if rgb is frames[0] else [], detect_every=100, flow=flow, smooth=False)
+        for f in frames:
+            tracks = tr.update(f)
+        truth = lm0 @ mats[-1][:, :2].T + mats[-1][:, 2]
+        errors[flow] = np.linalg.norm(tracks[0].landmarks - truth, axis=1).mean()
+    assert errors[True] < 2.0 and errors[True] < 0.5 * errors[False], errors

@@ -1,7 +1,9 @@
 """Tracking by detection (SORT-like): constant-velocity Kalman boxes, IoU association, MTCNN every N frames.
 
-Between detections a track's box is the Kalman prediction and its landmarks move with the box; every
-landmark set passes a One-Euro filter, so the alignment (and the stylized face) does not jitter.
+Between detections each face is followed by optical flow: points on a grid over its box are tracked with
+pyramidal Lucas-Kanade from the last frame, a similarity fitted to them (RANSAC) moves the landmarks (rotation
+included) and corrects the Kalman box. Where flow fails, the landmarks ride with the Kalman prediction.
+Every landmark set passes a One-Euro filter, so the alignment (and the stylized face) does not jitter.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
@@ -82,10 +85,12 @@ class Track:
 
 class FaceTracker:
     def __init__(self, detect, detect_every: int = 5, iou_threshold: float = 0.3, max_misses: int = 3,
-                 fps: float = 30.0, min_cutoff: float = 1.0, beta: float = 0.05, smooth: bool = True):
+                 fps: float = 30.0, min_cutoff: float = 1.0, beta: float = 0.05, smooth: bool = True,
+                 flow: bool = True):
         """detect: frame -> list[Face] (a FaceDetector's .detect). detect_every=1 detects on every frame."""
         self.detect, self.detect_every, self.iou_threshold = detect, detect_every, iou_threshold
-        self.max_misses, self.dt, self.smooth = max_misses, 1.0 / fps, smooth
+        self.max_misses, self.dt, self.smooth, self.flow = max_misses, 1.0 / fps, smooth, flow
+        self._prev_grey: np.ndarray | None = None
         self.filter_args = {"min_cutoff": min_cutoff, "beta": beta}
         self.tracks: list[Track] = []
         self.frame = 0
@@ -97,17 +102,47 @@ class FaceTracker:
 
         A missed detection costs a track one of its `max_misses` lives (counted in detection rounds), so a
         face behind a hand for a moment keeps its id and its smoothed landmarks."""
-        for t in self.tracks:  # predict; landmarks ride along with the box (translation and scale)
+        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if self.flow and rgb.ndim == 3 else None
+        for t in self.tracks:
             before = t.box
             after = t.kalman.predict()
-            t.landmarks = _move_points(t.landmarks, before, after)
-            t.filter.shift(_move_points(t.filter.x, before, after) - t.filter.x if t.filter.x is not None else 0)
+            m = self._flow(t, grey) if grey is not None else None
+            if m is not None:  # the face's own motion, measured
+                t.landmarks = _affine(m, t.landmarks)
+                t.filter.shift(_affine(m, t.filter.x) - t.filter.x if t.filter.x is not None else 0)
+                t.kalman.correct(_affine_box(m, before))
+            else:  # landmarks ride along with the predicted box (translation and scale)
+                t.landmarks = _move_points(t.landmarks, before, after)
+                t.filter.shift(_move_points(t.filter.x, before, after) - t.filter.x if t.filter.x is not None else 0)
+        self._prev_grey = grey
         due = self.frame % self.detect_every == 0 or not self.tracks
         if due:
             self.detector_calls += 1
             self._associate(self.detect(rgb))
         self.frame += 1
         return [t for t in self.tracks if t.misses == 0 or (t.hits >= 2 and t.misses <= 2)]
+
+    def _flow(self, t: Track, grey: np.ndarray) -> np.ndarray | None:
+        """Similarity (2x3) moving the track's face from the previous frame to this one, or None."""
+        if self._prev_grey is None or self._prev_grey.shape != grey.shape:
+            return None
+        x0, y0, x1, y1 = t.box
+        h, w = grey.shape
+        xs, ys = np.meshgrid(np.linspace(x0 + 0.15 * (x1 - x0), x1 - 0.15 * (x1 - x0), 6),
+                             np.linspace(y0 + 0.15 * (y1 - y0), y1 - 0.15 * (y1 - y0), 6))
+        pts = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float32)
+        inside = (pts[:, 0] >= 0) & (pts[:, 0] < w - 1) & (pts[:, 1] >= 0) & (pts[:, 1] < h - 1)
+        if inside.sum() < 8:
+            return None
+        pts = pts[inside].reshape(-1, 1, 2)
+        nxt, status, _ = cv2.calcOpticalFlowPyrLK(self._prev_grey, grey, pts, None, winSize=(21, 21), maxLevel=3)
+        ok = status.ravel() == 1
+        if ok.sum() < 8:
+            return None
+        m, inliers = cv2.estimateAffinePartial2D(pts[ok], nxt[ok], method=cv2.RANSAC, ransacReprojThreshold=2.0)
+        if m is None or inliers is None or inliers.sum() < 6:
+            return None
+        return m
 
     def _associate(self, faces: list[Face]) -> None:
         boxes = np.array([f.box for f in faces]).reshape(-1, 4)
@@ -133,6 +168,15 @@ class FaceTracker:
                           OneEuroFilter(**self.filter_args))
                 t.filter(f.landmarks, self.dt)
                 self.tracks.append(t)
+
+
+def _affine(m: np.ndarray, pts):
+    return None if pts is None else np.asarray(pts) @ m[:, :2].T + m[:, 2]
+
+
+def _affine_box(m: np.ndarray, box: np.ndarray) -> np.ndarray:
+    corners = _affine(m, np.array([[box[0], box[1]], [box[2], box[1]], [box[0], box[3]], [box[2], box[3]]]))
+    return np.r_[corners.min(0), corners.max(0)]
 
 
 def _move_points(pts, before: np.ndarray, after: np.ndarray):
