@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from facestyle.batcher import MicroBatcher
+from facestyle.faces.matte import background_matte
 from facestyle.faces import TEMPLATE, Face, FaceDetector, align_face, paste_face, similarity_matrix
 from facestyle.imresize import imresize
 from facestyle.models import SRResNet
@@ -38,12 +39,13 @@ class _Done:
 
 class Stylizer:
     def __init__(self, generator: SRResNet, detector: FaceDetector | None, lr_size: int = 64,
-                 max_batch: int = 8, max_wait: float = 0.01, device: str = "cpu"):
+                 max_batch: int = 8, max_wait: float = 0.01, device: str = "cpu", matte: bool = True):
         self.device = torch.device(device)
         self.generator = generator.to(self.device).eval().to(memory_format=torch.channels_last)
         self.generator.requires_grad_(False)
         self.detector = detector
         self.lr_size = lr_size
+        self.matte = matte  # cut the feathered edge back where it would tint the backdrop
         self.scale = generator.config.scale
         self.batcher = MicroBatcher(self.run_batch, max_batch=max_batch, max_wait=max_wait)
 
@@ -71,12 +73,15 @@ class Stylizer:
 
     def stylize(self, rgb: np.ndarray, heads: list[torch.Tensor] | torch.Tensor, scale: int = 1,
                 faces: list[Face] | None = None, post=None, preserve_color: bool = False,
-                reuse: list[np.ndarray | None] | None = None) -> tuple[np.ndarray, list[Face]]:
+                reuse: list[np.ndarray | None] | None = None, matte: bool | None = None) -> tuple[np.ndarray, list[Face]]:
         """Every face of `rgb` through the generator with its head (one head for all, or one per face),
         pasted back into the picture (scale 1) or into its 4x super-resolution (scale 4).
         post(i, crop) -> crop, if given, sees each generated face (aligned, float 0..255) before the paste.
         preserve_color keeps each face's own colours: the style's luminance, the input's chroma.
-        reuse[i], if given, is an earlier generated crop for face i, pasted with this frame's alignment."""
+        reuse[i], if given, is an earlier generated crop for face i, pasted with this frame's alignment.
+        matte (default: the stylizer's setting) cuts the feathered edge back over the backdrop; video turns it
+        off, since a per-frame matte flickers."""
+        matte = self.matte if matte is None else matte
         faces = self.detect(rgb) if faces is None else faces
         heads = [heads] * len(faces) if isinstance(heads, torch.Tensor) else heads
         jobs = []
@@ -97,7 +102,7 @@ class Stylizer:
                 out = post(i, out)
             m_canvas = m.copy()
             m_canvas[:, :2] /= scale  # canvas pixel p*scale maps to the same crop point as image pixel p
-            canvas = paste_face(canvas, out, m_canvas)
+            canvas = paste_face(canvas, out, m_canvas, background_matte(crop) if matte and crop is not None else None)
         return canvas, faces
 
     def upscale(self, rgb: np.ndarray, tile: int = 96, pad: int = 8) -> np.ndarray:

@@ -91,7 +91,7 @@ def stylize_video(src: Path, dst: Path, stylizer: Stylizer, head: torch.Tensor, 
                 if tracks:
                     ids = [t.id for t in tracks]
                     plan = reuse.plan(ids)
-                    rgb, _ = stylizer.stylize(rgb, head, faces=[t.face() for t in tracks], reuse=plan,
+                    rgb, _ = stylizer.stylize(rgb, head, faces=[t.face() for t in tracks], reuse=plan, matte=False,
                                               post=reuse.recorder(ids, plan))
                     faces += len(tracks)
                 reuse.next_frame()

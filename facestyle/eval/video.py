@@ -75,7 +75,8 @@ def run_config(stylizer, head: torch.Tensor, clip: Clip, detect_every: int, smoo
         ids = [t.id for t in tracks]
         plan = reuse.plan(ids)
         post = temporal.for_tracks(ids) if blend < 1 else reuse.recorder(ids, plan)
-        outs.append(stylizer.stylize(f, head, faces=[t.face() for t in tracks], post=post, reuse=plan)[0] if tracks else f)
+        outs.append(stylizer.stylize(f, head, faces=[t.face() for t in tracks], post=post, reuse=plan,
+                                       matte=False)[0] if tracks else f)
         reuse.next_frame()
     seconds = time.perf_counter() - t0
     return {"fps": len(clip.frames) / seconds, "detector_calls_per_frame": tracker.detector_calls / len(clip.frames),

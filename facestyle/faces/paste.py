@@ -20,8 +20,9 @@ def feather_mask(size: int) -> np.ndarray:
     return (t * t * (3 - 2 * t)).astype(np.float32)
 
 
-def paste_face(canvas: np.ndarray, face: np.ndarray, m: np.ndarray) -> np.ndarray:
+def paste_face(canvas: np.ndarray, face: np.ndarray, m: np.ndarray, matte: np.ndarray | None = None) -> np.ndarray:
     """Blend `face` (S x S x 3, in crop coordinates) into `canvas` (H x W x 3) where M maps canvas -> crop.
+    `matte` (S x S, 0..1), if given, multiplies the feather mask (see faces/matte.py).
 
     Only the face's bounding box of the canvas is touched; outside the mask the canvas is unchanged.
     """
@@ -37,7 +38,8 @@ def paste_face(canvas: np.ndarray, face: np.ndarray, m: np.ndarray) -> np.ndarra
     shift[:, 2] -= (x0, y0)
     box = (x1 - x0, y1 - y0)
     warped = cv2.warpAffine(face.astype(np.float32), shift, box, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    mask = cv2.warpAffine(feather_mask(size), shift, box, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)[..., None]
+    weights = feather_mask(size) if matte is None else feather_mask(size) * matte
+    mask = cv2.warpAffine(weights, shift, box, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)[..., None]
     region = canvas[y0:y1, x0:x1].astype(np.float32)
     out = canvas.copy()
     out[y0:y1, x0:x1] = (mask * warped + (1 - mask) * region).round().clip(0, 255).astype(canvas.dtype) \

@@ -74,7 +74,7 @@ async def stream(ws: WebSocket, style: str = "photo", strength: float = 1.0):
     def process(data: bytes) -> bytes:
         img = decode_image(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_upscale_pixels * 4)
         tracks = tracker.update(img.rgb)
-        out = rt.stylizer.stylize(img.rgb, head, faces=[t.face() for t in tracks])[0] if tracks else img.rgb
+        out = rt.stylizer.stylize(img.rgb, head, faces=[t.face() for t in tracks], matte=False)[0] if tracks else img.rgb
         return _jpeg(out)
 
     receiver = asyncio.create_task(receive())
