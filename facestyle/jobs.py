@@ -52,12 +52,14 @@ def adapt_style(style_id: str, steps: int, prefix: str = "facestyle") -> dict:
             "seconds": history[-1]["seconds"]}
 
 
+def _failure(job, exc_type, exc_value) -> dict:
+    """While RQ still retries, the item stays queued with the error noted; after the last try it failed."""
+    return {"status": "queued" if job.retries_left else "failed", "error": f"{exc_type.__name__}: {exc_value}"}
+
+
 def on_adapt_failure(job, connection, exc_type, exc_value, tb) -> None:
-    """Record the failure on the style; while RQ still retries, the style stays queued with the error noted."""
     style_id, prefix = job.args[0], (job.args[2] if len(job.args) > 2 else "facestyle")
-    retrying = bool(job.retries_left)
-    StyleStore(connection, prefix).update(style_id, status="queued" if retrying else "failed",
-                                          error=f"{exc_type.__name__}: {exc_value}")
+    StyleStore(connection, prefix).update(style_id, **_failure(job, exc_type, exc_value))
 
 
 def stylize_video_job(video_id: str, prefix: str = "facestyle") -> dict:
@@ -102,5 +104,4 @@ def on_video_failure(job, connection, exc_type, exc_value, tb) -> None:
     from facestyle.video_store import VideoStore
 
     video_id, prefix = job.args[0], (job.args[1] if len(job.args) > 1 else "facestyle")
-    VideoStore(connection, prefix).update(video_id, status="queued" if job.retries_left else "failed",
-                                          error=f"{exc_type.__name__}: {exc_value}")
+    VideoStore(connection, prefix).update(video_id, **_failure(job, exc_type, exc_value))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+
 import numpy as np
 import torch
 
 from facestyle.batcher import MicroBatcher
 from facestyle.faces.matte import background_matte
-from facestyle.faces import TEMPLATE, Face, FaceDetector, align_face, paste_face, similarity_matrix
+from facestyle.faces import Face, FaceDetector, align_face, paste_face
+from facestyle.faces.align import alignment_matrix
 from facestyle.imresize import imresize
 from facestyle.models import SRResNet
 
@@ -25,16 +28,6 @@ def keep_colour(styled: np.ndarray, source: np.ndarray) -> np.ndarray:
     ycc = styled.astype(np.float64) @ _TO_YCC.T
     ycc[..., 1:] = (source.astype(np.float64) @ _TO_YCC.T)[..., 1:]
     return np.clip(ycc @ np.linalg.inv(_TO_YCC).T, 0, 255)
-
-
-class _Done:
-    """A future that is already resolved (a reused face)."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def result(self):
-        return self.value
 
 
 class Stylizer:
@@ -87,8 +80,9 @@ class Stylizer:
         jobs = []
         for i, (face, head) in enumerate(zip(faces, heads)):
             if reuse is not None and reuse[i] is not None:  # a recent generation of this face: paste it again
-                m = similarity_matrix(face.landmarks, TEMPLATE * self.lr_size * self.scale)
-                jobs.append((_Done(reuse[i]), m, None))
+                done: Future = Future()
+                done.set_result(reuse[i])
+                jobs.append((done, alignment_matrix(face.landmarks, self.lr_size * self.scale), None))
                 continue
             lr, m, crop = self.face_input(rgb, face)
             jobs.append((self.batcher.submit(lr, head), m, crop))

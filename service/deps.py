@@ -13,6 +13,7 @@ from facestyle.config import Settings
 from facestyle.imageio import DecodedImage, ImageError, decode_image
 from facestyle.runtime import Runtime
 from facestyle.style.store import StyleStore
+from facestyle.video_store import VideoStore
 
 
 def _settings(request: Request) -> Settings:
@@ -27,6 +28,10 @@ def _store(request: Request) -> StyleStore:
     return request.app.state.store
 
 
+def _videos(request: Request) -> VideoStore:
+    return request.app.state.videos
+
+
 def _queue(request: Request) -> Queue:
     return request.app.state.queue
 
@@ -38,6 +43,7 @@ def _redis(request: Request) -> Redis:
 SettingsDep = Annotated[Settings, Depends(_settings)]
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 StoreDep = Annotated[StyleStore, Depends(_store)]
+VideosDep = Annotated[VideoStore, Depends(_videos)]
 QueueDep = Annotated[Queue, Depends(_queue)]
 RedisDep = Annotated[Redis, Depends(_redis)]
 

@@ -13,6 +13,7 @@ from facestyle import __version__
 from facestyle.config import Settings, get_settings
 from facestyle.runtime import get_runtime
 from facestyle.style.store import StyleStore
+from facestyle.video_store import VideoStore
 from service import errors, metrics
 from service.routers import health, stream, styles, stylize, upscale, videos
 
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.redis, worker = connect(settings)
         app.state.queue = Queue(settings.queue_name, connection=app.state.redis)
         app.state.store = StyleStore(app.state.redis, settings.key_prefix)
+        app.state.videos = VideoStore(app.state.redis, settings.key_prefix)
         if worker is not None:
             worker.start()
             log.info("embedded mode: fakeredis and an in-process worker (set REDIS_URL for a real queue)")

@@ -27,9 +27,14 @@ def transform_points(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return np.asarray(pts, np.float64) @ m[:, :2].T + m[:, 2]
 
 
+def alignment_matrix(landmarks: np.ndarray, size: int) -> np.ndarray:
+    """The image -> crop similarity that puts the landmarks on the template of a size x size crop."""
+    return similarity_matrix(landmarks, TEMPLATE * size)
+
+
 def align_face(rgb: np.ndarray, landmarks: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Crop the face to size x size in template pose. Returns (crop, M) with M mapping image -> crop pixels."""
-    m = similarity_matrix(landmarks, TEMPLATE * size)
+    m = alignment_matrix(landmarks, size)
     scale = float(np.hypot(m[0, 0], m[1, 0]))
     src = rgb
     if scale < 0.5:  # a face much larger than the crop: shrink with area averaging first, warping alone aliases

@@ -30,7 +30,7 @@ class OneEuroFilter:
         self.x = self.x + a * (x - self.x)
         return self.x.copy()
 
-    def shift(self, delta: np.ndarray) -> None:
-        """Move the filter's state with a known motion (a predicted box move) without smoothing it away."""
+    def move(self, motion) -> None:
+        """Carry the filter's state along a known motion (points -> points) without smoothing it away."""
         if self.x is not None:
-            self.x = self.x + delta
+            self.x = motion(self.x)

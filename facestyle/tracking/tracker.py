@@ -108,12 +108,12 @@ class FaceTracker:
             after = t.kalman.predict()
             m = self._flow(t, grey) if grey is not None else None
             if m is not None:  # the face's own motion, measured
-                t.landmarks = _affine(m, t.landmarks)
-                t.filter.shift(_affine(m, t.filter.x) - t.filter.x if t.filter.x is not None else 0)
+                motion = lambda p, m=m: _affine(m, p)  # noqa: E731
                 t.kalman.correct(_affine_box(m, before))
             else:  # landmarks ride along with the predicted box (translation and scale)
-                t.landmarks = _move_points(t.landmarks, before, after)
-                t.filter.shift(_move_points(t.filter.x, before, after) - t.filter.x if t.filter.x is not None else 0)
+                motion = lambda p, b=before, a=after: _move_points(p, b, a)  # noqa: E731
+            t.landmarks = motion(t.landmarks)
+            t.filter.move(motion)
         self._prev_grey = grey
         due = self.frame % self.detect_every == 0 or not self.tracks
         if due:

@@ -8,15 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import redis
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import BaseModel
 from rq import Callback, Retry
 from starlette.concurrency import run_in_threadpool
 
 from facestyle.jobs import on_video_failure, stylize_video_job
 from facestyle.video import VideoError, probe
-from facestyle.video_store import VideoStore
-from service.deps import QueueDep, RuntimeDep, SettingsDep, StoreDep
+from service.deps import QueueDep, RuntimeDep, SettingsDep, StoreDep, VideosDep
 from service.errors import ERROR_RESPONSES, APIError
 from service.routers.styles import get_style
 
@@ -37,10 +36,6 @@ class VideoOut(BaseModel):
     fps: float
 
 
-def _videos(request: Request) -> VideoStore:
-    return VideoStore(request.app.state.redis, request.app.state.settings.key_prefix)
-
-
 def _probe_bytes(data: bytes):
     with tempfile.NamedTemporaryFile() as f:
         f.write(data)
@@ -49,7 +44,7 @@ def _probe_bytes(data: bytes):
 
 
 @router.post("", status_code=202, response_model=VideoOut, responses=ERROR_RESPONSES)
-async def create_video(request: Request, rt: RuntimeDep, store: StoreDep, queue: QueueDep, settings: SettingsDep,
+async def create_video(videos: VideosDep, rt: RuntimeDep, store: StoreDep, queue: QueueDep, settings: SettingsDep,
                        video: Annotated[UploadFile, File(description="a video file (MP4, MOV, WebM, ...)")],
                        style: Annotated[str, Form()],
                        strength: Annotated[float, Form(ge=0.0, le=1.0)] = 1.0):
@@ -67,7 +62,6 @@ async def create_video(request: Request, rt: RuntimeDep, store: StoreDep, queue:
         raise APIError(413, "too_long", f"video is {info.seconds:.1f} s; the limit is {settings.max_video_seconds:.0f} s")
     if info.width * info.height > settings.max_video_pixels:
         raise APIError(413, "too_many_pixels", f"video is {info.width}x{info.height}; the limit is {settings.max_video_pixels} pixels")
-    videos = _videos(request)
     job_id = uuid.uuid4().hex
     try:
         meta = videos.create(style, strength, data, job_id, {"frames": info.frames, "seconds": info.seconds, "fps": info.fps})
@@ -80,16 +74,15 @@ async def create_video(request: Request, rt: RuntimeDep, store: StoreDep, queue:
 
 
 @router.get("/{video_id}", response_model=VideoOut, responses=ERROR_RESPONSES)
-def read_video(request: Request, video_id: str):
-    meta = _videos(request).get(video_id)
+def read_video(videos: VideosDep, video_id: str):
+    meta = videos.get(video_id)
     if meta is None:
         raise APIError(404, "video_not_found", f"no video {video_id!r}")
     return meta
 
 
 @router.get("/{video_id}/result", response_class=Response, responses={200: {"content": {"video/mp4": {}}}, **ERROR_RESPONSES})
-def video_result(request: Request, video_id: str):
-    videos = _videos(request)
+def video_result(videos: VideosDep, video_id: str):
     meta = videos.get(video_id)
     if meta is None:
         raise APIError(404, "video_not_found", f"no video {video_id!r}")
