@@ -7,9 +7,9 @@ so the event loop never runs a forward pass. On a GPU this is where batching pay
 from __future__ import annotations
 
 import queue
-from collections import deque
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 

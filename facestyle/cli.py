@@ -25,7 +25,12 @@ def _train_sr(a: argparse.Namespace) -> int:
 
 def _eval_sr(a: argparse.Namespace) -> int:
     from facestyle.data import data_root
-    from facestyle.eval.sr import bicubic_upscaler, evaluate, markdown_table, model_upscaler
+    from facestyle.eval.sr import (
+        bicubic_upscaler,
+        evaluate,
+        markdown_table,
+        model_upscaler,
+    )
     from facestyle.weights import load_generator
 
     sets = a.sets.split(",")
@@ -55,10 +60,9 @@ def _worker(a: argparse.Namespace) -> int:
 
 def _runtime(model: str | None):
     from facestyle.config import get_settings
-    from facestyle.runtime import get_runtime
+    from facestyle.runtime import runtime_for
 
-    s = get_settings()
-    return get_runtime(model or s.resolved_model, s.resolved_device, s.lr_size)
+    return runtime_for(get_settings(), model)
 
 
 def _read(path: str):
@@ -83,20 +87,30 @@ def load_style_file(path: str) -> dict:
     return style
 
 
+def style_file_colour(style: dict | None):
+    """The style file's colour target (files written before targets existed have none)."""
+    from facestyle.style.colour import ColourTarget
+
+    if style is None or style.get("colour") is None:
+        return None
+    return ColourTarget.from_bytes(style["colour"].numpy().astype("float32").tobytes())
+
+
 def _style_head(a: argparse.Namespace):
-    """The runtime for the style's model and the head at the asked strength (a style file or 'photo')."""
-    from facestyle.pipeline import blend_head
+    """The runtime for the style's model, and the head and colour target at the asked strength (a style file
+    or 'photo')."""
+    from facestyle.pipeline import style_at
 
     style = None if a.style == "photo" else load_style_file(a.style)
     rt = _runtime(style["model"] if style else a.model)
-    photo = rt.stylizer.photo_head
-    return rt, blend_head(photo, style["head"] if style else photo, a.strength)
+    head, colour = style_at(rt.stylizer.photo_head, style["head"] if style else None, style_file_colour(style), a.strength)
+    return rt, head, colour
 
 
 def _stylize(a: argparse.Namespace) -> int:
-    rt, head = _style_head(a)
+    rt, head, colour = _style_head(a)
     img = _read(a.input)
-    out, faces = rt.stylizer.stylize(img.rgb, head, a.scale, preserve_color=a.preserve_color)
+    out, faces = rt.stylizer.stylize(img.rgb, head, a.scale, preserve_color=a.preserve_color, colour=colour)
     _write(a.output, img, out)
     print(f"{len(faces)} face(s) -> {a.output}")
     return 0 if faces else 1
@@ -113,10 +127,12 @@ def _upscale(a: argparse.Namespace) -> int:
 def _adapt(a: argparse.Namespace) -> int:
     import time
 
+    import numpy as np
     import torch
     from tqdm import tqdm
 
     from facestyle.runtime import NoFace
+    from facestyle.style.colour import ColourTarget
 
     rt = _runtime(a.model)
     try:
@@ -131,14 +147,16 @@ def _adapt(a: argparse.Namespace) -> int:
         head, history = rt.adapt(crop, head, a.steps, progress=lambda s, n, loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.4f}")))
         bar.close()
         info.update(loss_first=history[0]["loss"], loss_last=history[-1]["loss"], adapt_seconds=history[-1]["seconds"])
-    torch.save({"model": rt.model, "head": head, "name": Path(a.reference).stem, "info": info}, a.output)
+    colour = torch.from_numpy(np.frombuffer(ColourTarget.of(crop).to_bytes(), dtype=np.float32).copy())
+    torch.save({"model": rt.model, "head": head, "colour": colour, "name": Path(a.reference).stem, "info": info},
+               a.output)
     print(json.dumps(info))
     return 0
 
 
 def _eval_style(a: argparse.Namespace) -> int:
     from facestyle.data import data_root, face_split, list_images, load_rgb
-    from facestyle.eval.style import dlib_embedder, evaluate_styles, markdown, summary
+    from facestyle.eval.style import contact_sheet, dlib_embedder, evaluate_styles, markdown, summary
 
     def shrink(rgb, side=512):
         from facestyle.imresize import imresize_uint8
@@ -155,6 +173,11 @@ def _eval_style(a: argparse.Namespace) -> int:
     print(markdown(result))
     if a.json:
         Path(a.json).write_text(json.dumps(result, indent=2))
+    if a.sheet and reports:
+        from PIL import Image
+
+        Path(a.sheet).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(contact_sheet(reports)).save(a.sheet)
     return 0
 
 
@@ -163,14 +186,14 @@ def _video(a: argparse.Namespace) -> int:
 
     from facestyle.video import VideoError, probe, stylize_video
 
-    rt, head = _style_head(a)
+    rt, head, colour = _style_head(a)
     try:
         info = probe(Path(a.input))
     except VideoError as exc:
         raise SystemExit(f"{a.input}: {exc.message}") from exc
     bar = tqdm(total=info.frames, unit="frame")
     stats = stylize_video(Path(a.input), Path(a.output), rt.stylizer, head, detect_every=a.detect_every,
-                          generate_every=a.generate_every,
+                          generate_every=a.generate_every, colour=colour,
                           progress=lambda done, total: bar.update(done - bar.n))
     bar.close()
     print(f"{stats.frames} frames, {stats.fps:.1f} fps, {stats.detector_calls} detector calls -> {a.output}")
@@ -184,7 +207,9 @@ def _eval_video(a: argparse.Namespace) -> int:
     from facestyle.eval.video import camera_clip, compare, frame_strip
 
     rt = _runtime(a.model)
-    head = load_style_file(a.style)["head"] if a.style else rt.stylizer.photo_head
+    style = load_style_file(a.style) if a.style else None
+    head = style["head"] if style else rt.stylizer.photo_head
+    colour = style_file_colour(style)
     import skimage.data
 
     stills = [("astronaut", skimage.data.astronaut())]
@@ -195,7 +220,8 @@ def _eval_video(a: argparse.Namespace) -> int:
     results = {}
     for name, still in stills:
         clip = camera_clip(still, rt.stylizer.detect, n=a.frames)
-        r = compare(rt.stylizer, head, clip, detect_every=a.detect_every, blend=a.blend, generate_every=a.generate_every)
+        r = compare(rt.stylizer, head, clip, detect_every=a.detect_every, blend=a.blend, generate_every=a.generate_every,
+                    colour=colour)
         for cfg in ("tracked", "baseline"):
             m = r[cfg]
             rows.append(f"| {name} | {cfg} | {m['fps']:.1f} | {m['detector_calls_per_frame']:.2f} | {m['flicker']:.3f} |")
@@ -290,6 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     es.add_argument("--limit-styles", type=int)
     es.add_argument("--no-identity", action="store_true", help="skip dlib even where it is installed")
     es.add_argument("--json")
+    es.add_argument("--sheet", help="write the contact sheet PNG here (rows faces; input, then per style: "
+                                    "reference, instant, fine-tuned)")
     es.set_defaults(func=_eval_style)
 
     v = _styled(sub.add_parser("video", help="stylize every face of a video (tracked, smoothed); H.264 MP4, audio copied"))

@@ -15,6 +15,7 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, validation_alias=AliasChoices("REDIS_URL", "FACESTYLE_REDIS_URL"))
     device: str = "auto"  # auto | cpu | cuda
     model: str | None = None  # lite | full; default lite on CPU, full on CUDA
+    precision: str = "auto"  # auto | fp32 | bf16: the generator's float type (auto: bf16 on AMX CPUs and GPUs)
     lr_size: int = 64  # aligned face size fed to the generator (output is 4x)
     max_batch: int = 8
     max_wait_ms: float = 10.0

@@ -7,7 +7,7 @@ import logging
 from rq import get_current_job
 
 from facestyle.config import get_settings
-from facestyle.runtime import get_runtime, png_array
+from facestyle.runtime import png_array, runtime_for
 from facestyle.style.adapt import Cancelled
 from facestyle.style.critic import PatchCritic
 from facestyle.style.store import StyleStore
@@ -16,8 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def _runtime(model: str):
-    s = get_settings()
-    return get_runtime(model, s.resolved_device, s.lr_size, s.max_batch, s.max_wait_ms / 1000)
+    return runtime_for(get_settings(), model)
 
 
 def adapt_style(style_id: str, steps: int, prefix: str = "facestyle") -> dict:
@@ -67,7 +66,7 @@ def stylize_video_job(video_id: str, prefix: str = "facestyle") -> dict:
     import tempfile
     from pathlib import Path
 
-    from facestyle.pipeline import blend_head
+    from facestyle.pipeline import style_at
     from facestyle.style.store import PHOTO
     from facestyle.video import stylize_video
     from facestyle.video_store import VideoStore
@@ -84,8 +83,8 @@ def stylize_video_job(video_id: str, prefix: str = "facestyle") -> dict:
         videos.update(video_id, status="failed", error="the style was deleted")
         return {"video": video_id, "failed": "style deleted"}
     rt = _runtime(style.model if style else get_settings().resolved_model)
-    photo = rt.stylizer.photo_head
-    head = blend_head(photo, style.head if style else photo, meta["strength"])
+    head, colour = style_at(rt.stylizer.photo_head, style.head if style else None, style.colour if style else None,
+                            meta["strength"])
     videos.update(video_id, status="processing")
 
     def progress(done: int, total: int) -> None:
@@ -95,7 +94,7 @@ def stylize_video_job(video_id: str, prefix: str = "facestyle") -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "in", Path(tmp) / "out.mp4"
         src.write_bytes(data)
-        stats = stylize_video(src, dst, rt.stylizer, head, progress=progress)
+        stats = stylize_video(src, dst, rt.stylizer, head, progress=progress, colour=colour)
         videos.finish(video_id, dst.read_bytes())
     return {"video": video_id, "frames": stats.frames, "fps": stats.fps, "detector_calls": stats.detector_calls}
 

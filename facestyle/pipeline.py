@@ -8,16 +8,26 @@ import numpy as np
 import torch
 
 from facestyle.batcher import MicroBatcher
-from facestyle.faces.matte import background_matte
 from facestyle.faces import Face, FaceDetector, align_face, paste_face
 from facestyle.faces.align import alignment_matrix
+from facestyle.faces.matte import background_matte
 from facestyle.imresize import imresize
 from facestyle.models import SRResNet
+from facestyle.precision import autocast, resolve
+from facestyle.style.colour import ColourTarget
 
 
 def blend_head(photo: torch.Tensor, style: torch.Tensor, strength: float) -> torch.Tensor:
     """strength 0 is the photo head, 1 the style; in between, the heads are interpolated (one forward pass)."""
     return photo + float(strength) * (style - photo)
+
+
+def style_at(photo: torch.Tensor, head: torch.Tensor | None, colour: ColourTarget | None,
+             strength: float) -> tuple[torch.Tensor, ColourTarget | None]:
+    """A style's head and colour target at a strength (head None: the photo style, which has no colours)."""
+    if head is None:
+        return photo, None
+    return blend_head(photo, head, strength), (colour.at(strength) if colour is not None else None)
 
 
 _TO_YCC = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
@@ -32,8 +42,10 @@ def keep_colour(styled: np.ndarray, source: np.ndarray) -> np.ndarray:
 
 class Stylizer:
     def __init__(self, generator: SRResNet, detector: FaceDetector | None, lr_size: int = 64,
-                 max_batch: int = 8, max_wait: float = 0.01, device: str = "cpu", matte: bool = True):
+                 max_batch: int = 8, max_wait: float = 0.01, device: str = "cpu", matte: bool = True,
+                 precision: str = "auto"):
         self.device = torch.device(device)
+        self.precision = resolve(precision, self.device)  # bf16 where the hardware runs it fast
         self.generator = generator.to(self.device).eval().to(memory_format=torch.channels_last)
         self.generator.requires_grad_(False)
         self.detector = detector
@@ -49,7 +61,9 @@ class Stylizer:
     @torch.inference_mode()
     def run_batch(self, x: torch.Tensor, heads: torch.Tensor) -> torch.Tensor:
         x = x.to(self.device).contiguous(memory_format=torch.channels_last)
-        return self.generator(x, heads.to(self.device)).clamp(0, 1).float().cpu()
+        with autocast(self.precision, self.device):
+            out = self.generator(x, heads.to(self.device))
+        return out.float().clamp(0, 1).cpu()
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         if self.detector is None:
@@ -66,17 +80,20 @@ class Stylizer:
 
     def stylize(self, rgb: np.ndarray, heads: list[torch.Tensor] | torch.Tensor, scale: int = 1,
                 faces: list[Face] | None = None, post=None, preserve_color: bool = False,
-                reuse: list[np.ndarray | None] | None = None, matte: bool | None = None) -> tuple[np.ndarray, list[Face]]:
+                reuse: list[np.ndarray | None] | None = None, matte: bool | None = None,
+                colour: ColourTarget | list[ColourTarget | None] | None = None) -> tuple[np.ndarray, list[Face]]:
         """Every face of `rgb` through the generator with its head (one head for all, or one per face),
         pasted back into the picture (scale 1) or into its 4x super-resolution (scale 4).
         post(i, crop) -> crop, if given, sees each generated face (aligned, float 0..255) before the paste.
-        preserve_color keeps each face's own colours: the style's luminance, the input's chroma.
+        colour (one for all, or one per face) moves each generated face onto the style's colour distribution;
+        preserve_color instead keeps each face's own colours: the style's luminance, the input's chroma.
         reuse[i], if given, is an earlier generated crop for face i, pasted with this frame's alignment.
         matte (default: the stylizer's setting) cuts the feathered edge back over the backdrop; video turns it
         off, since a per-frame matte flickers."""
         matte = self.matte if matte is None else matte
         faces = self.detect(rgb) if faces is None else faces
         heads = [heads] * len(faces) if isinstance(heads, torch.Tensor) else heads
+        colours = colour if isinstance(colour, list) else [colour] * len(faces)
         jobs = []
         for i, (face, head) in enumerate(zip(faces, heads)):
             if reuse is not None and reuse[i] is not None:  # a recent generation of this face: paste it again
@@ -92,6 +109,8 @@ class Stylizer:
             out = out if isinstance(out, np.ndarray) else out.permute(1, 2, 0).numpy() * 255
             if preserve_color and crop is not None:
                 out = keep_colour(out, crop)
+            elif colours[i] is not None and crop is not None:  # reused crops were matched when generated
+                out = colours[i].apply(out)
             if post is not None:
                 out = post(i, out)
             m_canvas = m.copy()

@@ -73,8 +73,14 @@ def png_array(data: bytes) -> np.ndarray:
 
 @functools.lru_cache(maxsize=4)
 def get_runtime(model: str, device: str = "cpu", lr_size: int = 64, max_batch: int = 8,
-                max_wait: float = 0.01) -> Runtime:
+                max_wait: float = 0.01, precision: str = "auto") -> Runtime:
     generator = load_generator(f"srresnet_{model}")
     stylizer = Stylizer(generator, FaceDetector(device=device), lr_size=lr_size, max_batch=max_batch,
-                        max_wait=max_wait, device=device)
+                        max_wait=max_wait, device=device, precision=precision)
     return Runtime(model, device, stylizer, FacePrior.load(WEIGHTS_DIR / "face_prior.npz"))
+
+
+def runtime_for(settings, model: str | None = None) -> Runtime:
+    """The process's runtime as the settings (config.py) describe it; `model` overrides theirs."""
+    return get_runtime(model or settings.resolved_model, settings.resolved_device, settings.lr_size,
+                       settings.max_batch, settings.max_wait_ms / 1000, settings.precision)

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from facestyle.pipeline import Stylizer
+from facestyle.style.colour import ColourTarget
 from facestyle.tracking import FaceReuse, FaceTracker
 
 
@@ -63,7 +64,7 @@ class VideoStats:
 
 def stylize_video(src: Path, dst: Path, stylizer: Stylizer, head: torch.Tensor, detect_every: int = 5,
                   progress: Callable[[int, int], None] | None = None, should_stop: Callable[[], bool] | None = None,
-                  crf: int = 20, generate_every: int = 1) -> VideoStats:
+                  crf: int = 20, generate_every: int = 1, colour: ColourTarget | None = None) -> VideoStats:
     info = probe(src)
     tracker = FaceTracker(stylizer.detect, detect_every=detect_every, fps=info.fps)
     reuse = FaceReuse(generate_every)
@@ -92,7 +93,7 @@ def stylize_video(src: Path, dst: Path, stylizer: Stylizer, head: torch.Tensor, 
                     ids = [t.id for t in tracks]
                     plan = reuse.plan(ids)
                     rgb, _ = stylizer.stylize(rgb, head, faces=[t.face() for t in tracks], reuse=plan, matte=False,
-                                              post=reuse.recorder(ids, plan))
+                                              post=reuse.recorder(ids, plan), colour=colour)
                     faces += len(tracks)
                 reuse.next_frame()
                 for p in vout.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")):

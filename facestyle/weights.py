@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import torch
 
 from facestyle.models import SRResNet
-
-import os
 
 # the repo's weights/ (an editable install or the Docker image's /app); FACESTYLE_WEIGHTS_DIR overrides
 WEIGHTS_DIR = Path(os.environ.get("FACESTYLE_WEIGHTS_DIR") or Path(__file__).resolve().parents[1] / "weights")

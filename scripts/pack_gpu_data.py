@@ -10,7 +10,14 @@ from pathlib import Path
 
 from PIL import Image
 
-from facestyle.data import data_root, face_split, list_images, load_rgb, pixel_hash, benchmark_pixel_hashes
+from facestyle.data import (
+    benchmark_pixel_hashes,
+    data_root,
+    face_split,
+    list_images,
+    load_rgb,
+    pixel_hash,
+)
 
 out = Path(sys.argv[1])
 root = data_root()

@@ -11,7 +11,7 @@ from rq import Queue
 
 from facestyle import __version__
 from facestyle.config import Settings, get_settings
-from facestyle.runtime import get_runtime
+from facestyle.runtime import runtime_for
 from facestyle.style.store import StyleStore
 from facestyle.video_store import VideoStore
 from service import errors, metrics
@@ -38,8 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.settings = settings
-        app.state.runtime = get_runtime(settings.resolved_model, settings.resolved_device, settings.lr_size,
-                                        settings.max_batch, settings.max_wait_ms / 1000)
+        app.state.runtime = runtime_for(settings)
         app.state.redis, worker = connect(settings)
         app.state.queue = Queue(settings.queue_name, connection=app.state.redis)
         app.state.store = StyleStore(app.state.redis, settings.key_prefix)

@@ -1,7 +1,12 @@
 import numpy as np
 import pytest
 
-from facestyle.faces.align import TEMPLATE, align_face, similarity_matrix, transform_points
+from facestyle.faces.align import (
+    TEMPLATE,
+    align_face,
+    similarity_matrix,
+    transform_points,
+)
 
 
 def test_similarity_recovers_a_known_transform():

@@ -28,8 +28,8 @@ def test_redis_down_is_503_and_not_ready(astronaut):
 
 
 def test_no_worker_means_not_ready():
-    import redis as redis_lib
     import pytest
+    import redis as redis_lib
 
     try:
         redis_lib.Redis.from_url("redis://127.0.0.1:6379/14").ping()

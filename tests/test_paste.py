@@ -1,8 +1,7 @@
 import numpy as np
 
-from facestyle.faces.align import similarity_matrix
+from facestyle.faces.align import TEMPLATE, similarity_matrix
 from facestyle.faces.paste import feather_mask, paste_face
-from facestyle.faces.align import TEMPLATE
 
 
 def test_outside_the_face_the_picture_is_unchanged_and_inside_it_is_replaced(astronaut):

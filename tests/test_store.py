@@ -40,3 +40,17 @@ def test_an_update_after_delete_does_not_resurrect_the_style(store):
     assert store.get(s.id) is None and not store.exists(s.id)
     assert store.list() == [] and store.r.keys("t:*") == []
     assert not store.delete(s.id)
+
+
+def test_the_colour_target_round_trips_and_old_styles_have_none(store):
+    import numpy as np
+
+    from facestyle.style.colour import ColourTarget
+
+    target = ColourTarget(np.array([0.5, 0.4, 0.3]), np.diag([0.01, 0.02, 0.03]))
+    a = store.create("ink", "lite", torch.zeros(4), b"x", colour=target)
+    b = store.create("old", "lite", torch.zeros(4), b"x")
+    got = store.get(a.id).colour
+    np.testing.assert_allclose(got.mean, target.mean, rtol=1e-6)
+    np.testing.assert_allclose(got.cov, target.cov, rtol=1e-6)
+    assert store.get(b.id).colour is None

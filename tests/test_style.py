@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from facestyle.style.adapt import AdaptConfig, Cancelled, adapt_head
-from facestyle.style.estimate import colour_moments, gaussian_transport
+from facestyle.style.colour import colour_moments, gaussian_transport
 from facestyle.style.prior import LR_SIZE
 
 

@@ -11,7 +11,7 @@ from redis import Redis
 from rq import Queue, SimpleWorker
 
 from facestyle.config import Settings, get_settings
-from facestyle.runtime import get_runtime
+from facestyle.runtime import runtime_for
 
 
 def run(settings: Settings | None = None, burst: bool = False, name: str | None = None) -> bool:
@@ -19,8 +19,7 @@ def run(settings: Settings | None = None, burst: bool = False, name: str | None 
     if not settings.redis_url:
         raise SystemExit("facestyle worker needs REDIS_URL (the API's embedded mode runs its own worker)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    get_runtime(settings.resolved_model, settings.resolved_device, settings.lr_size, settings.max_batch,
-                settings.max_wait_ms / 1000)  # preload: the first job should not pay for it
+    runtime_for(settings)  # preload: the first job should not pay for it
     conn = Redis.from_url(settings.redis_url)
     worker = SimpleWorker([Queue(settings.queue_name, connection=conn)], connection=conn, name=name)
     return worker.work(burst=burst, with_scheduler=True)

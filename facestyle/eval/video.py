@@ -64,7 +64,7 @@ def warp_error(frames: list[np.ndarray], clip: Clip) -> float:
 
 
 def run_config(stylizer, head: torch.Tensor, clip: Clip, detect_every: int, smooth: bool, blend: float = 1.0,
-               generate_every: int = 1) -> dict:
+               generate_every: int = 1, colour=None) -> dict:
     tracker = FaceTracker(stylizer.detect, detect_every=detect_every, smooth=smooth)
     temporal = TemporalBlend(blend)
     reuse = FaceReuse(generate_every)
@@ -76,7 +76,7 @@ def run_config(stylizer, head: torch.Tensor, clip: Clip, detect_every: int, smoo
         plan = reuse.plan(ids)
         post = temporal.for_tracks(ids) if blend < 1 else reuse.recorder(ids, plan)
         outs.append(stylizer.stylize(f, head, faces=[t.face() for t in tracks], post=post, reuse=plan,
-                                       matte=False)[0] if tracks else f)
+                                       matte=False, colour=colour)[0] if tracks else f)
         reuse.next_frame()
     seconds = time.perf_counter() - t0
     return {"fps": len(clip.frames) / seconds, "detector_calls_per_frame": tracker.detector_calls / len(clip.frames),
@@ -85,11 +85,12 @@ def run_config(stylizer, head: torch.Tensor, clip: Clip, detect_every: int, smoo
 
 
 def compare(stylizer, head: torch.Tensor, clip: Clip, detect_every: int = 5, blend: float = 1.0,
-            generate_every: int = 1) -> dict:
+            generate_every: int = 1, colour=None) -> dict:
     for _ in range(3):  # warm-up, so the first configuration timed does not pay for first calls
         stylizer.stylize(clip.frames[0], head)
-    tracked = run_config(stylizer, head, clip, detect_every, smooth=True, blend=blend, generate_every=generate_every)
-    baseline = run_config(stylizer, head, clip, 1, smooth=False)
+    tracked = run_config(stylizer, head, clip, detect_every, smooth=True, blend=blend, generate_every=generate_every,
+                         colour=colour)
+    baseline = run_config(stylizer, head, clip, 1, smooth=False, colour=colour)
     return {"tracked": tracked, "baseline": baseline,
             "fps_ratio": tracked["fps"] / baseline["fps"],
             "flicker_reduction": 1 - tracked["flicker"] / baseline["flicker"]}

@@ -1,4 +1,4 @@
-from facestyle.models.srresnet import SRResNet, SRResNetConfig
 from facestyle.models.discriminator import Discriminator
+from facestyle.models.srresnet import SRResNet, SRResNetConfig
 
 __all__ = ["SRResNet", "SRResNetConfig", "Discriminator"]

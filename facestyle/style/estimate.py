@@ -10,26 +10,8 @@ import numpy as np
 import torch
 
 from facestyle.models import SRResNet
-from facestyle.style.prior import FacePrior, face_region_pixels
-
-
-def _sqrtm(m: np.ndarray) -> np.ndarray:
-    w, v = np.linalg.eigh((m + m.T) / 2)
-    return (v * np.sqrt(np.clip(w, 1e-10, None))) @ v.T
-
-
-def gaussian_transport(mu_s, cov_s, mu_t, cov_t, eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
-    """A, b with A x + b sending N(mu_s, cov_s) to N(mu_t, cov_t)."""
-    cs = cov_s + eps * np.eye(3)
-    s_half = _sqrtm(cs)
-    s_inv = np.linalg.inv(s_half)
-    a = s_inv @ _sqrtm(s_half @ (cov_t + eps * np.eye(3)) @ s_half) @ s_inv
-    return a, mu_t - a @ mu_s
-
-
-def colour_moments(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    pix = face_region_pixels(crop)
-    return pix.mean(0), np.cov(pix.T)
+from facestyle.style.colour import colour_moments, gaussian_transport
+from facestyle.style.prior import FacePrior
 
 
 def set_colour(head: torch.Tensor, a: np.ndarray, b: np.ndarray) -> torch.Tensor:

@@ -15,6 +15,8 @@ import numpy as np
 import redis
 import torch
 
+from facestyle.style.colour import ColourTarget
+
 STATUSES = ("queued", "adapting", "ready", "failed")
 PHOTO = "photo"
 
@@ -30,6 +32,7 @@ class Style:
     job: str | None = None
     created: float = field(default_factory=time.time)
     head: torch.Tensor | None = None  # None for the built-in photo style: the generator's own head
+    colour: ColourTarget | None = None  # the reference face's colours, which each generated face is moved onto
 
     def public(self) -> dict:
         return {"id": self.id, "name": self.name, "status": self.status, "progress": round(self.progress, 4),
@@ -50,11 +53,13 @@ class StyleStore:
         return f"{self.prefix}:style:{style_id}"
 
     def create(self, name: str, model: str, head: torch.Tensor, reference_png: bytes, job: str | None = None,
-               style_id: str | None = None) -> Style:
-        style = Style(id=style_id or uuid.uuid4().hex[:16], name=name, status="queued", model=model, job=job, head=head)
+               style_id: str | None = None, colour: ColourTarget | None = None) -> Style:
+        style = Style(id=style_id or uuid.uuid4().hex[:16], name=name, status="queued", model=model, job=job, head=head,
+                      colour=colour)
         fields = {"id": style.id, "name": name, "status": style.status, "model": model, "progress": 0.0,
                   "created": style.created, "job": job or "", "error": "",
-                  "head": head.detach().cpu().float().numpy().tobytes(), "reference": reference_png}
+                  "head": head.detach().cpu().float().numpy().tobytes(), "reference": reference_png,
+                  "colour": colour.to_bytes() if colour is not None else b""}
         with self.r.pipeline(transaction=True) as p:
             p.hset(self.key(style.id), mapping=fields)
             p.zadd(self.index, {style.id: style.created})
@@ -71,8 +76,10 @@ class StyleStore:
         d = {k.decode(): v for k, v in raw.items()}
         s = lambda k: d[k].decode() if k in d else ""  # noqa: E731
         head = torch.from_numpy(np.frombuffer(d["head"], dtype=np.float32).copy()) if d.get("head") else None
+        colour = ColourTarget.from_bytes(d["colour"]) if d.get("colour") else None
         return Style(id=s("id"), name=s("name"), status=s("status"), model=s("model"), progress=float(s("progress") or 0),
-                     error=s("error") or None, job=s("job") or None, created=float(s("created") or 0), head=head)
+                     error=s("error") or None, job=s("job") or None, created=float(s("created") or 0), head=head,
+                     colour=colour)
 
     def reference(self, style_id: str) -> bytes | None:
         return self.r.hget(self.key(style_id), "reference")

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from facestyle.data import data_root, face_split, list_images, benchmark_pixel_hashes
+from facestyle.data import benchmark_pixel_hashes, data_root, face_split, list_images
 from facestyle.eval.sr import evaluate_set, model_upscaler
 from facestyle.models import Discriminator, SRResNet, SRResNetConfig
 from facestyle.train.pairs import PairSampler, load_hr_images

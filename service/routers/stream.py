@@ -16,7 +16,7 @@ from PIL import Image
 from starlette.concurrency import run_in_threadpool
 
 from facestyle.imageio import ImageError, decode_image
-from facestyle.pipeline import blend_head
+from facestyle.pipeline import style_at
 from facestyle.tracking import FaceTracker
 from service.errors import APIError
 from service.routers.styles import get_style
@@ -43,8 +43,7 @@ async def stream(ws: WebSocket, style: str = "photo", strength: float = 1.0):
         await ws.send_json({"error": exc.code, "message": exc.message})
         await ws.close(code=1008, reason=exc.code)
         return
-    photo = rt.stylizer.photo_head
-    head = blend_head(photo, st.head if st.head is not None else photo, strength)
+    head, colour = style_at(rt.stylizer.photo_head, st.head, st.colour, strength)
     tracker = FaceTracker(rt.stylizer.detect, detect_every=5)
     latest: dict = {"frame": None, "dropped": 0, "received": 0, "sent": 0}
     ready = asyncio.Event()
@@ -74,7 +73,8 @@ async def stream(ws: WebSocket, style: str = "photo", strength: float = 1.0):
     def process(data: bytes) -> bytes:
         img = decode_image(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_upscale_pixels * 4)
         tracks = tracker.update(img.rgb)
-        out = rt.stylizer.stylize(img.rgb, head, faces=[t.face() for t in tracks], matte=False)[0] if tracks else img.rgb
+        out = rt.stylizer.stylize(img.rgb, head, faces=[t.face() for t in tracks], matte=False,
+                                  colour=colour)[0] if tracks else img.rgb
         return _jpeg(out)
 
     receiver = asyncio.create_task(receive())

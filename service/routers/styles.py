@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from facestyle.jobs import adapt_style, on_adapt_failure
 from facestyle.runtime import NoFace, png_bytes
+from facestyle.style.colour import ColourTarget
 from facestyle.style.store import PHOTO, Style, photo_style
 from service.deps import QueueDep, RuntimeDep, SettingsDep, StoreDep, read_image
 from service.errors import ERROR_RESPONSES, APIError
@@ -62,10 +63,11 @@ async def create_style(rt: RuntimeDep, store: StoreDep, queue: QueueDep, setting
     except NoFace as exc:
         raise APIError(422, "no_face", str(exc)) from exc
     head = await run_in_threadpool(rt.instant_head, crop)
+    colour = ColourTarget.of(crop)
     job_id = uuid.uuid4().hex
     name = name or (image.filename or "style").rsplit(".", 1)[0][:200]
     try:
-        style = store.create(name, rt.model, head, png_bytes(crop), job=job_id)
+        style = store.create(name, rt.model, head, png_bytes(crop), job=job_id, colour=colour)
     except redis.RedisError as exc:
         raise APIError(503, "unavailable", f"style store unavailable: {exc}") from exc
     try:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from facestyle.imageio import encode_image
-from facestyle.pipeline import blend_head
+from facestyle.pipeline import style_at
 from service.deps import RuntimeDep, SettingsDep, StoreDep, read_image
 from service.errors import ERROR_RESPONSES, APIError
 from service.routers.styles import get_style
@@ -42,11 +42,10 @@ async def stylize(rt: RuntimeDep, store: StoreDep, settings: SettingsDep,
     faces = await run_in_threadpool(rt.stylizer.detect, decoded.rgb)
     if not faces and on_no_face == "error":
         raise APIError(422, "no_face", "no face found in the image (send on_no_face=passthrough to get it back unchanged)")
-    photo = rt.stylizer.photo_head
-    head = blend_head(photo, st.head if st.head is not None else photo, strength)
+    head, colour = style_at(rt.stylizer.photo_head, st.head, st.colour, strength)
     if faces:
         out, _ = await run_in_threadpool(lambda: rt.stylizer.stylize(decoded.rgb, head, scale, faces,
-                                                                     preserve_color=preserve_color))
+                                                                     preserve_color=preserve_color, colour=colour))
     else:
         out = decoded.rgb if scale == 1 else await run_in_threadpool(rt.stylizer.upscale, decoded.rgb)
     body, media = await run_in_threadpool(encode_image, decoded, out, format)
