@@ -28,10 +28,19 @@ class MicroBatcher:
         self._thread.start()
 
     def submit(self, x: torch.Tensor, head: torch.Tensor) -> Future:
-        """x: (3,h,w) one face; head: (head_dim,). The future resolves to the (3,4h,4w) output."""
+        """x: (3,h,w) one face; head: (head_dim,). The future resolves to the (3,4h,4w) output.
+        More faces may follow, so the batcher waits up to max_wait to gather them."""
         fut: Future = Future()
-        self._queue.put((x, head, fut))
+        self._queue.put(([(x, head, fut)], False))
         return fut
+
+    def submit_many(self, xs: list[torch.Tensor], heads: list[torch.Tensor]) -> list[Future]:
+        """All faces of one picture at once: nothing more is coming from this caller, so the batcher runs them
+        with whatever else is already queued instead of waiting (a video frame does not pay max_wait)."""
+        futs = [Future() for _ in xs]
+        if futs:
+            self._queue.put((list(zip(xs, heads, futs)), True))
+        return futs
 
     def close(self) -> None:
         self._queue.put(None)
@@ -39,26 +48,29 @@ class MicroBatcher:
 
     def _loop(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is None:
+            entry = self._queue.get()
+            if entry is None:
                 return
-            items = [item]
+            items, complete = list(entry[0]), entry[1]
             deadline = time.monotonic() + self.max_wait
             while len(items) < self.max_batch:
-                try:
-                    nxt = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                try:  # gather what is queued; wait for more only while a caller has said more may follow
+                    nxt = self._queue.get_nowait() if complete else \
+                        self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
                 if nxt is None:
                     self._queue.put(None)
                     break
-                items.append(nxt)
+                items += nxt[0]
+                complete = complete and nxt[1]
             # faces of one size run together; other sizes (a configured lr_size change) run as their own batch
             by_shape: dict[tuple, list] = {}
             for it in items:
                 by_shape.setdefault(tuple(it[0].shape), []).append(it)
             for group in by_shape.values():
-                self._run(group)
+                for i in range(0, len(group), self.max_batch):
+                    self._run(group[i : i + self.max_batch])
 
     def _run(self, group: list) -> None:
         try:

@@ -156,7 +156,13 @@ def _adapt(a: argparse.Namespace) -> int:
 
 def _eval_style(a: argparse.Namespace) -> int:
     from facestyle.data import data_root, face_split, list_images, load_rgb
-    from facestyle.eval.style import contact_sheet, dlib_embedder, evaluate_styles, markdown, summary
+    from facestyle.eval.style import (
+        contact_sheet,
+        dlib_embedder,
+        evaluate_styles,
+        markdown,
+        summary,
+    )
 
     def shrink(rgb, side=512):
         from facestyle.imresize import imresize_uint8
@@ -245,6 +251,8 @@ def _styled(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from facestyle.style.adapt import AdaptConfig
+
     p = argparse.ArgumentParser(prog="facestyle", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -275,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     ad.add_argument("reference")
     ad.add_argument("-o", "--output", required=True)
     ad.add_argument("--model", choices=["lite", "full"])
-    ad.add_argument("--steps", type=int, default=120, help="0 writes the instant estimate alone")
+    ad.add_argument("--steps", type=int, default=AdaptConfig.steps, help="0 writes the instant estimate alone")
     ad.set_defaults(func=_adapt)
 
     t = sub.add_parser("train-sr", help="train the SRResNet (stage 1) or SRGAN (stage 2) generator")
@@ -310,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     es = sub.add_parser("eval-style", help="faces x style references: face kept, drift, identity, colour/texture gain")
     es.add_argument("--faces", help="folder of face photos (default: the held-out fifth of faces/single)")
     es.add_argument("--styles", help="folder of style references (default: ../shared/data/styles)")
-    es.add_argument("--steps", type=int, default=120)
+    es.add_argument("--steps", type=int, default=AdaptConfig.steps)
     es.add_argument("--model", choices=["lite", "full"])
     es.add_argument("--limit-faces", type=int)
     es.add_argument("--limit-styles", type=int)
@@ -321,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     es.set_defaults(func=_eval_style)
 
     v = _styled(sub.add_parser("video", help="stylize every face of a video (tracked, smoothed); H.264 MP4, audio copied"))
-    v.add_argument("--detect-every", type=int, default=5)
+    v.add_argument("--detect-every", type=int, default=10)
     v.add_argument("--generate-every", type=int, default=1, help="run the generator every N frames per face")
     v.add_argument("--model", choices=["lite", "full"])
     v.set_defaults(func=_video)
@@ -329,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval-video", help="fps, detector calls and flicker: tracked vs detect-every-frame")
     ev.add_argument("--style", help="a style file (default: photo)")
     ev.add_argument("--frames", type=int, default=60)
-    ev.add_argument("--detect-every", type=int, default=5)
+    ev.add_argument("--detect-every", type=int, default=10)
     ev.add_argument("--blend", type=float, default=1.0, help="temporal blend weight of the new frame (1 = off)")
     ev.add_argument("--generate-every", type=int, default=1, help="run the generator every N frames per face (1 = every)")
     ev.add_argument("--model", choices=["lite", "full"])

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     max_video_bytes: int = 50 * 2**20
     max_video_seconds: float = 60.0
     max_video_pixels: int = 1920 * 1080
-    adapt_steps: int = 120
+    adapt_steps: int = 200
     job_timeout: int = 900
     job_retries: int = 2
     queue_name: str = "facestyle"

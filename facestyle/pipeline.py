@@ -94,7 +94,7 @@ class Stylizer:
         faces = self.detect(rgb) if faces is None else faces
         heads = [heads] * len(faces) if isinstance(heads, torch.Tensor) else heads
         colours = colour if isinstance(colour, list) else [colour] * len(faces)
-        jobs = []
+        jobs, fresh = [], []
         for i, (face, head) in enumerate(zip(faces, heads)):
             if reuse is not None and reuse[i] is not None:  # a recent generation of this face: paste it again
                 done: Future = Future()
@@ -102,7 +102,11 @@ class Stylizer:
                 jobs.append((done, alignment_matrix(face.landmarks, self.lr_size * self.scale), None))
                 continue
             lr, m, crop = self.face_input(rgb, face)
-            jobs.append((self.batcher.submit(lr, head), m, crop))
+            jobs.append((None, m, crop))
+            fresh.append((i, lr, head))
+        futures = self.batcher.submit_many([lr for _, lr, _ in fresh], [h for _, _, h in fresh])
+        for (i, _, _), fut in zip(fresh, futures):
+            jobs[i] = (fut, *jobs[i][1:])
         canvas = rgb if scale == 1 else self.upscale(rgb)
         for i, (fut, m, crop) in enumerate(jobs):
             out = fut.result()

@@ -12,6 +12,7 @@ from PIL import Image
 
 from facestyle.faces import FaceDetector, align_face
 from facestyle.pipeline import Stylizer
+from facestyle.precision import autocast
 from facestyle.style.adapt import AdaptConfig, adapt_head
 from facestyle.style.estimate import instant_head
 from facestyle.style.prior import HR_SIZE, FacePrior
@@ -45,11 +46,17 @@ class Runtime:
         return instant_head(self.stylizer.generator, crop, self.prior)
 
     def adapt(self, crop: np.ndarray, init: torch.Tensor, steps: int, progress=None, should_stop=None, critic=None):
-        return adapt_head(self.stylizer.generator, crop, self.prior, init, AdaptConfig(steps=steps),
-                          progress=progress, should_stop=should_stop, critic=critic)
+        with autocast(self.stylizer.precision, self.stylizer.device):  # the generator's own float type
+            return adapt_head(self.stylizer.generator, crop, self.prior, init, AdaptConfig(steps=steps),
+                              progress=progress, should_stop=should_stop, critic=critic)
 
     def style_score(self, critic, rgb: np.ndarray) -> tuple[float, int]:
         """The critic's probability that the picture's faces (or, with none, its centre) are in the style."""
+        batch, faces = self.critic_input(rgb)
+        return float(critic.score(batch).mean()), faces
+
+    def critic_input(self, rgb: np.ndarray) -> tuple[torch.Tensor, int]:
+        """What a critic scores: the picture's aligned faces (or its centre square) as a batch, and the face count."""
         faces = self.stylizer.detect(rgb)
         crops = [align_face(rgb, f.landmarks, HR_SIZE)[0] for f in faces]
         if not crops:
@@ -57,7 +64,7 @@ class Runtime:
             y, x = (rgb.shape[0] - side) // 2, (rgb.shape[1] - side) // 2
             crops = [np.asarray(Image.fromarray(rgb[y : y + side, x : x + side]).resize((HR_SIZE, HR_SIZE)))]
         batch = torch.stack([torch.from_numpy(np.array(c)).permute(2, 0, 1).float().div(255) for c in crops])
-        return float(critic.score(batch).mean()), len(faces)
+        return batch, len(faces)
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:

@@ -62,7 +62,7 @@ class VideoStats:
         return self.frames / self.seconds if self.seconds else 0.0
 
 
-def stylize_video(src: Path, dst: Path, stylizer: Stylizer, head: torch.Tensor, detect_every: int = 5,
+def stylize_video(src: Path, dst: Path, stylizer: Stylizer, head: torch.Tensor, detect_every: int = 10,
                   progress: Callable[[int, int], None] | None = None, should_stop: Callable[[], bool] | None = None,
                   crf: int = 20, generate_every: int = 1, colour: ColourTarget | None = None) -> VideoStats:
     info = probe(src)

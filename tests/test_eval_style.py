@@ -71,3 +71,5 @@ def test_evaluate_styles_scores_every_face_and_draws_the_sheet(runtime, astronau
     assert s["instant"]["colour_gain"] > 0.8 and s["instant"]["colour_gain_sliced"] > 0.4
     sheet = contact_sheet(reports, cell=64)
     assert sheet.shape == (14 + 64, 4 * 64, 3)  # input | reference, instant, tuned
+    c = s["critic"]
+    assert c["own_reference"] > c["photos"] and c["accuracy_vs_photos"] == 1.0  # one photo: the astronaut

@@ -56,12 +56,20 @@ def test_detection_runs_every_n_frames_and_tracks_follow_in_between():
     frames = [[face_at(100 + 2 * i, 120)] for i in range(50)]
     script = Script(frames)
     calls = []
-    tr = FaceTracker(lambda rgb: calls.append(1) or script(rgb), detect_every=5)
+    tr = FaceTracker(lambda rgb: calls.append(1) or script(rgb), detect_every=5, flow=False)
     out = run(tr, 50)
     assert len(calls) == 10 and tr.detector_calls == 10
     for i in (23, 38, 47):  # frames without detection (once two detections gave a velocity): the Kalman prediction keeps up with the motion
         cx = (out[i][0][1][0] + out[i][0][1][2]) / 2
         assert abs(cx - (100 + 2 * i)) < 4
+
+
+def test_a_face_that_flow_loses_is_detected_again_early_but_not_every_frame():
+    # 4x4 frames: flow has no texture to follow, so every track is lost after each frame
+    frames = [[face_at(100 + 2 * i, 120)] for i in range(50)]
+    tr = FaceTracker(Script(frames), detect_every=10)
+    run(tr, 50)
+    assert 5 < tr.detector_calls <= 25  # more than every 10th frame, at most every 2nd
 
 
 def test_a_face_leaving_is_dropped_and_a_new_one_gets_a_new_id():

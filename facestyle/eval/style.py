@@ -8,6 +8,8 @@ Statistics, all on the aligned face crop (template of faces/align) of input, out
 - texture distance: Gram matrices of VGG19 relu1_2, relu2_1, relu3_1 on the *luminance* only (replicated to
   three channels and standardised), so a colour transfer alone cannot move it;
 - gain = 1 - d(output, reference) / d(input, reference): 0 is no move toward the style, 1 is all the way.
+- critic: each style's patch critic (trained by the adaptation, as the job does) scores its own reference, the
+  held-out photos and the other styles' references; accuracy = how often the own reference scores higher;
 - face kept: MTCNN finds a face in the output overlapping the input's box with IoU >= 0.5; landmark drift is
   the mean 5-point distance in % of the inter-ocular distance; identity (optional, dlib) distance < 0.6.
 """
@@ -22,6 +24,7 @@ import torch
 
 from facestyle.faces import Face, align_face
 from facestyle.style.colour import ColourTarget, colour_moments, gaussian_w2
+from facestyle.style.critic import PatchCritic
 from facestyle.style.prior import HR_SIZE, face_region_pixels
 from facestyle.style.texture import gram_distance, gram_luma, inner_face
 
@@ -79,6 +82,8 @@ class StyleReport:
     reference: np.ndarray | None = None  # the aligned reference face, for the contact sheet
     crops: dict[str, list[np.ndarray]] = field(default_factory=dict)  # "instant" / "tuned" -> aligned outputs
     inputs: list[np.ndarray] = field(default_factory=list)  # the aligned input faces
+    critic: object = None  # the style's trained PatchCritic
+    critic_scores: dict = field(default_factory=dict)
 
 
 def score_output(rt, rgb: np.ndarray, face: Face, out: np.ndarray, ref_crop: np.ndarray, embedder=None) -> FaceScore:
@@ -134,8 +139,10 @@ def evaluate_styles(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
         t0 = time.perf_counter()
         h0, target = rt.instant_head(ref_crop), ColourTarget.of(ref_crop)
         t1 = time.perf_counter()
-        h1, _ = rt.adapt(ref_crop, h0, steps) if steps else (h0, [])
-        rep = StyleReport(sname, t1 - t0, time.perf_counter() - t1, steps, reference=ref_crop)
+        critic = PatchCritic()
+        h1, _ = rt.adapt(ref_crop, h0, steps, critic=critic) if steps else (h0, [])
+        rep = StyleReport(sname, t1 - t0, time.perf_counter() - t1, steps, reference=ref_crop,
+                          critic=critic if steps else None)
         for variant, head in (("instant", h0), ("tuned", h1)):
             outs = [rt.stylizer.stylize(rgb, head, faces=[f], colour=target)[0] for _, rgb, f in detected]
             rep.scores[variant] = [score_output(rt, rgb, f, out, ref_crop, embedder)
@@ -144,7 +151,28 @@ def evaluate_styles(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
         rep.inputs = [align_face(rgb, f.landmarks, HR_SIZE)[0] for _, rgb, f in detected]
         reports.append(rep)
         log(summary_row(rep), flush=True)
+    score_critics(rt, reports, [rgb for _, rgb, _ in detected], dict(styles))
     return reports
+
+
+@torch.no_grad()
+def score_critics(rt, reports: list[StyleReport], photos: list[np.ndarray], references: dict[str, np.ndarray]) -> None:
+    """Each trained critic on its own reference, the photos, the other styles' references and its tuned outputs."""
+    inputs = {name: rt.critic_input(references[r.style])[0] for name, r in ((r.style, r) for r in reports)}
+    photo_inputs = [rt.critic_input(p)[0] for p in photos]
+    for r in reports:
+        if r.critic is None:
+            continue
+        score = lambda batch: float(r.critic.score(batch).mean())  # noqa: E731
+        own = score(inputs[r.style])
+        photo = [score(b) for b in photo_inputs]
+        other = [score(b) for name, b in inputs.items() if name != r.style]
+        tuned = [score(torch.from_numpy(c).permute(2, 0, 1).float().div(255)[None]) for c in r.crops["tuned"]]
+        r.critic_scores = {"own_reference": own, "photos": float(np.mean(photo)),
+                           "other_references": float(np.mean(other)) if other else None,
+                           "tuned_outputs": float(np.mean(tuned)),
+                           "accuracy_vs_photos": float(np.mean([own > p for p in photo])),
+                           "accuracy_vs_other_styles": float(np.mean([own > o for o in other])) if other else None}
 
 
 def contact_sheet(reports: list[StyleReport], cell: int = 96) -> np.ndarray:
@@ -181,9 +209,13 @@ def summary(reports: list[StyleReport]) -> dict:
     out = {"styles": {}, "overall": {}}
     for r in reports:
         out["styles"][r.style] = {"instant_seconds": r.instant_seconds, "adapt_seconds": r.adapt_seconds, "steps": r.steps,
-                                  **{v: _agg(s) for v, s in r.scores.items()}}
+                                  "critic": r.critic_scores, **{v: _agg(s) for v, s in r.scores.items()}}
     for v in ("instant", "tuned"):
         out["overall"][v] = _agg([s for r in reports for s in r.scores.get(v, [])])
+    critics = [r.critic_scores for r in reports if r.critic_scores]
+    if critics:
+        out["overall"]["critic"] = {k: float(np.mean([c[k] for c in critics if c[k] is not None]))
+                                    for k in critics[0] if any(c[k] is not None for c in critics)}
     return out
 
 
@@ -205,4 +237,10 @@ def markdown(summary_: dict) -> str:
             rows.append(f"| {name} | {v} | {fmt(m['face_kept'], '{:.0%}')} | {fmt(m['drift_pct'], '{:.1f}')} | "
                         f"{fmt(m['identity_kept'], '{:.0%}')} | {fmt(m['colour_gain'])} | {fmt(m['colour_gain_sliced'])} | "
                         f"{fmt(m['texture_gain'])} | {secs} |")
+    c = summary_["overall"].get("critic")
+    if c:
+        rows += ["", "| critic: own reference | held-out photos | other styles' references | tuned outputs | "
+                 "accuracy vs photos | accuracy vs other styles |", "|---|---|---|---|---|---|",
+                 f"| {c['own_reference']:.2f} | {c['photos']:.2f} | {fmt(c.get('other_references'))} | "
+                 f"{c['tuned_outputs']:.2f} | {c['accuracy_vs_photos']:.0%} | {fmt(c.get('accuracy_vs_other_styles'), '{:.0%}')} |"]
     return "\n".join(rows)

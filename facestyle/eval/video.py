@@ -84,7 +84,7 @@ def run_config(stylizer, head: torch.Tensor, clip: Clip, detect_every: int, smoo
             "outputs": outs}
 
 
-def compare(stylizer, head: torch.Tensor, clip: Clip, detect_every: int = 5, blend: float = 1.0,
+def compare(stylizer, head: torch.Tensor, clip: Clip, detect_every: int = 10, blend: float = 1.0,
             generate_every: int = 1, colour=None) -> dict:
     for _ in range(3):  # warm-up, so the first configuration timed does not pay for first calls
         stylizer.stylize(clip.frames[0], head)

@@ -37,13 +37,13 @@ class Cancelled(Exception):
 
 @dataclass
 class AdaptConfig:
-    steps: int = 120
+    steps: int = 200
     lr: float = 0.01
     batch: int = 4
     crop: int = 96
     w_internal: float = 1.0
     w_colour: float = 4.0
-    w_texture: float = 1.0
+    w_texture: float = 4.0
     w_structure: float = 0.5
     w_anchor: float = 1.0
     w_adv: float = 0.0

@@ -1,4 +1,5 @@
-"""Tracking by detection (SORT-like): constant-velocity Kalman boxes, IoU association, MTCNN every N frames.
+"""Tracking by detection (SORT-like): constant-velocity Kalman boxes, IoU association, MTCNN every N frames
+and whenever optical flow loses a face.
 
 Between detections each face is followed by optical flow: points on a grid over its box are tracked with
 pyramidal Lucas-Kanade from the last frame, a similarity fitted to them (RANSAC) moves the landmarks (rotation
@@ -84,7 +85,7 @@ class Track:
 
 
 class FaceTracker:
-    def __init__(self, detect, detect_every: int = 5, iou_threshold: float = 0.3, max_misses: int = 3,
+    def __init__(self, detect, detect_every: int = 10, iou_threshold: float = 0.3, max_misses: int = 3,
                  fps: float = 30.0, min_cutoff: float = 1.0, beta: float = 0.05, smooth: bool = True,
                  flow: bool = True):
         """detect: frame -> list[Face] (a FaceDetector's .detect). detect_every=1 detects on every frame."""
@@ -95,6 +96,7 @@ class FaceTracker:
         self.tracks: list[Track] = []
         self.frame = 0
         self.detector_calls = 0
+        self._last_detection = -1
         self._ids = itertools.count(1)
 
     def update(self, rgb: np.ndarray) -> list[Track]:
@@ -103,6 +105,7 @@ class FaceTracker:
         A missed detection costs a track one of its `max_misses` lives (counted in detection rounds), so a
         face behind a hand for a moment keeps its id and its smoothed landmarks."""
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if self.flow and rgb.ndim == 3 else None
+        lost = False  # flow lost a face: its confidence dropped, so the detector runs now, not at its turn
         for t in self.tracks:
             before = t.box
             after = t.kalman.predict()
@@ -111,12 +114,16 @@ class FaceTracker:
                 motion = lambda p, m=m: _affine(m, p)  # noqa: E731
                 t.kalman.correct(_affine_box(m, before))
             else:  # landmarks ride along with the predicted box (translation and scale)
+                lost = lost or grey is not None
                 motion = lambda p, b=before, a=after: _move_points(p, b, a)  # noqa: E731
             t.landmarks = motion(t.landmarks)
             t.filter.move(motion)
         self._prev_grey = grey
-        due = self.frame % self.detect_every == 0 or not self.tracks
+        # (a face that flow cannot follow at all would otherwise cost a detection on every frame)
+        lost = lost and self.frame - self._last_detection >= 2
+        due = self.frame % self.detect_every == 0 or not self.tracks or lost
         if due:
+            self._last_detection = self.frame
             self.detector_calls += 1
             self._associate(self.detect(rgb))
         self.frame += 1

@@ -44,7 +44,7 @@ async def stream(ws: WebSocket, style: str = "photo", strength: float = 1.0):
         await ws.close(code=1008, reason=exc.code)
         return
     head, colour = style_at(rt.stylizer.photo_head, st.head, st.colour, strength)
-    tracker = FaceTracker(rt.stylizer.detect, detect_every=5)
+    tracker = FaceTracker(rt.stylizer.detect, detect_every=10)
     latest: dict = {"frame": None, "dropped": 0, "received": 0, "sent": 0}
     ready = asyncio.Event()
     closed = asyncio.Event()
