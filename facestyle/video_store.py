@@ -10,6 +10,8 @@ import uuid
 
 import redis
 
+from facestyle.redis_tx import hset_if_exists
+
 
 class VideoStore:
     def __init__(self, conn: redis.Redis, prefix: str = "facestyle", ttl: int = 24 * 3600):
@@ -47,10 +49,7 @@ class VideoStore:
         return self.r.get(self.key(vid, "result"))
 
     def update(self, vid: str, **fields) -> bool:
-        if not self.r.exists(self.key(vid)):
-            return False
-        self.r.hset(self.key(vid), mapping={k: "" if v is None else str(v) for k, v in fields.items()})
-        return True
+        return hset_if_exists(self.r, self.key(vid), {k: "" if v is None else str(v) for k, v in fields.items()})
 
     def finish(self, vid: str, result: bytes) -> None:
         with self.r.pipeline(transaction=True) as p:

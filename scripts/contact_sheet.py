@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 
 from facestyle.data import data_root, face_split, load_rgb
 from facestyle.runtime import get_runtime
+from facestyle.style.colour import ColourTarget
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--out", default="out/sheet.png")
@@ -30,14 +31,15 @@ rt = get_runtime(a.model, "cpu", 64)
 faces = [Path(f) for f in a.faces.split(",") if f] or face_split(root / "faces/single")[1][:4]
 faces = [f if f.exists() else root / "faces/single" / f for f in faces] + ([root / "faces/group" / a.group] if a.group else [])
 photo = rt.stylizer.photo_head
-columns = [("input", None), ("photo", photo)]
+columns = [("input", None, None), ("photo", photo, None)]
 for s in a.styles.split(","):
     crop = rt.reference_crop(load_rgb(root / "styles" / s))
     t = time.time()
     h0 = rt.instant_head(crop)
     h1, hist = rt.adapt(crop, h0, a.steps)
     print(f"{s}: instant + fine-tune {a.steps} steps {time.time() - t:.1f} s, loss {hist[0]['loss']:.3f} -> {hist[-1]['loss']:.3f}")
-    columns += [(f"{s[:18]} ref", crop), (f"{s[:14]} instant", h0), (f"{s[:14]} tuned", h1)]
+    target = ColourTarget.of(crop)  # every face lands on the reference's colours, as the service does
+    columns += [(f"{s[:18]} ref", crop, None), (f"{s[:14]} instant", h0, target), (f"{s[:14]} tuned", h1, target)]
 
 
 def fit(img, cell):
@@ -62,20 +64,20 @@ for f in faces:
     else:
         box = [0, 0, rgb.shape[1], rgb.shape[0]]
     cells = []
-    for name, head in columns:
+    for name, head, target in columns:
         if head is None:
             img = rgb
         elif isinstance(head, np.ndarray):
             cells.append(fit(head, a.cell)); continue
         else:
-            img = rt.stylizer.stylize(rgb, head, faces=found)[0]
+            img = rt.stylizer.stylize(rgb, head, faces=found, colour=target)[0]
         cells.append(fit(img[box[1]:box[3], box[0]:box[2]], a.cell))
     rows.append(cells)
 widths = [max(r[i].width for r in rows) for i in range(len(columns))]
 sheet = Image.new("RGB", (sum(widths), a.cell * len(rows) + 16), "white")
 d = ImageDraw.Draw(sheet)
 x = 0
-for i, (name, _) in enumerate(columns):
+for i, (name, _, _) in enumerate(columns):
     d.text((x + 2, 2), name, fill="black")
     for j, r in enumerate(rows):
         sheet.paste(r[i], (x, 16 + j * a.cell))

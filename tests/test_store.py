@@ -54,3 +54,15 @@ def test_the_colour_target_round_trips_and_old_styles_have_none(store):
     np.testing.assert_allclose(got.mean, target.mean, rtol=1e-6)
     np.testing.assert_allclose(got.cov, target.cov, rtol=1e-6)
     assert store.get(b.id).colour is None
+
+
+def test_a_video_update_after_expiry_does_not_recreate_the_hash():
+    from facestyle.video_store import VideoStore
+
+    videos = VideoStore(fakeredis.FakeRedis(), prefix="t", ttl=60)
+    v = videos.create("photo", 1.0, b"mp4", job="j", info={"frames": 3})
+    assert videos.update(v["id"], status="processing", progress=0.5)
+    assert videos.get(v["id"])["status"] == "processing"
+    videos.r.delete(videos.key(v["id"]))  # expired
+    assert not videos.update(v["id"], progress=0.9)
+    assert videos.get(v["id"]) is None and not videos.r.exists(videos.key(v["id"]))

@@ -78,3 +78,32 @@ def test_the_critic_trained_with_the_head_tells_the_style_from_photos(runtime, s
     assert n == 1 and 0 <= photo < in_style <= 1
     restored = PatchCritic.from_bytes(critic.to_bytes())
     assert runtime.style_score(restored, style_reference)[0] == pytest.approx(in_style)
+
+
+def _pencil(rgb: np.ndarray) -> np.ndarray:
+    """A procedural pencil sketch (colour dodge of the blurred negative): grey, line work, no photo texture."""
+    import cv2
+
+    g = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    blur = cv2.GaussianBlur(255 - g, (0, 0), 6)
+    return np.repeat(np.clip(g * 255 / np.maximum(255 - blur, 1), 0, 255)[..., None], 3, 2).astype(np.uint8)
+
+
+def test_a_short_adaptation_raises_texture_gain_over_the_instant_estimate(runtime, astronaut):
+    from facestyle.eval.style import gain, texture_distance
+    from facestyle.faces import align_face
+    from facestyle.style.colour import ColourTarget
+
+    crop = runtime.reference_crop(_pencil(astronaut))
+    faces = runtime.stylizer.detect(astronaut)
+    source = align_face(astronaut, faces[0].landmarks, 256)[0]
+    target = ColourTarget.of(crop)
+
+    def texture_gain(head):
+        out = runtime.stylizer.stylize(astronaut, head, faces=faces, colour=target)[0]
+        return gain(texture_distance(align_face(out, faces[0].landmarks, 256)[0], crop), texture_distance(source, crop))
+
+    head0 = runtime.instant_head(crop)
+    head, hist = runtime.adapt(crop, head0, 10)
+    assert hist[-1]["loss"] < hist[0]["loss"]
+    assert texture_gain(head) > texture_gain(head0) + 0.05  # measured: -0.15 -> -0.01 after 10 steps

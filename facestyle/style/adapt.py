@@ -28,7 +28,7 @@ from facestyle.imresize import imresize
 from facestyle.models import SRResNet
 from facestyle.style.critic import PatchCritic, critic_step, random_patches
 from facestyle.style.prior import FacePrior
-from facestyle.style.texture import gram_distance, gram_luma, inner_face
+from facestyle.style.texture import gram_distance, gram_luma, inner_face, luma
 
 
 class Cancelled(Exception):
@@ -60,8 +60,7 @@ def _moments(x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.T
 
 
 def _standardised_luma(x: torch.Tensor, size: int = 32) -> torch.Tensor:
-    y = (x * torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
-    y = F.adaptive_avg_pool2d(y, size)
+    y = F.adaptive_avg_pool2d(luma(x), size)
     return (y - y.mean((2, 3), keepdim=True)) / (y.std((2, 3), keepdim=True) + 1e-4)
 
 

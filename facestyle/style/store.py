@@ -15,6 +15,7 @@ import numpy as np
 import redis
 import torch
 
+from facestyle.redis_tx import hset_if_exists
 from facestyle.style.colour import ColourTarget
 
 STATUSES = ("queued", "adapting", "ready", "failed")
@@ -99,20 +100,7 @@ class StyleStore:
             raise ValueError(f"bad status {mapping['status']!r}")
         if head is not None:
             mapping["head"] = head.detach().cpu().float().numpy().tobytes()
-        key = self.key(style_id)
-        with self.r.pipeline(transaction=True) as p:
-            while True:
-                try:
-                    p.watch(key)
-                    if not p.exists(key):
-                        p.reset()
-                        return False
-                    p.multi()
-                    p.hset(key, mapping=mapping)
-                    p.execute()
-                    return True
-                except redis.WatchError:
-                    continue
+        return hset_if_exists(self.r, self.key(style_id), mapping)
 
     def delete(self, style_id: str) -> bool:
         with self.r.pipeline(transaction=True) as p:

@@ -23,9 +23,14 @@ def inner_face(x: torch.Tensor, size: int = 128) -> torch.Tensor:
     return F.interpolate(x[..., c:-c, c:-c], size=(size, size), mode="area")
 
 
+def luma(x: torch.Tensor) -> torch.Tensor:
+    """(N,3,H,W) RGB -> (N,1,H,W) BT.601 luminance."""
+    return (x * torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1).to(x)).sum(1, keepdim=True)
+
+
 def gram_luma(x: torch.Tensor) -> list[torch.Tensor]:
     """x (N,3,H,W) in 0..1 -> Gram matrices of VGG features of its standardised luminance."""
-    y = (x * torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1).to(x)).sum(1, keepdim=True)
+    y = luma(x)
     y = (y - y.mean((2, 3), keepdim=True)) / (y.std((2, 3), keepdim=True) + 1e-4) * 0.2 + 0.45
     net = vgg().to(x.device)
     grams = []
