@@ -116,6 +116,7 @@ def dlib_embedder():
     rec = dlib.face_recognition_model_v1(str(models / "dlib_face_recognition_resnet_model_v1.dat"))
 
     def embed(img, box):
+        img = np.ascontiguousarray(img, dtype=np.uint8)  # dlib takes only C-contiguous uint8
         rect = dlib.rectangle(*[int(v) for v in box])
         return np.array(rec.compute_face_descriptor(img, sp(img, rect)))
 
