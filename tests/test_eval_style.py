@@ -9,6 +9,7 @@ from facestyle.eval.style import (
     evaluate_styles,
     gain,
     iou,
+    score_critics,
     summary,
     texture_distance,
 )
@@ -71,5 +72,27 @@ def test_evaluate_styles_scores_every_face_and_draws_the_sheet(runtime, astronau
     assert s["instant"]["colour_gain"] > 0.8 and s["instant"]["colour_gain_sliced"] > 0.4
     sheet = contact_sheet(reports, cell=64)
     assert sheet.shape == (14 + 64, 4 * 64, 3)  # input | reference, instant, tuned
-    c = s["critic"]
-    assert c["own_reference"] > c["photos"] and c["accuracy_vs_photos"] == 1.0  # one photo: the astronaut
+    assert set(s["critic"]) >= {"own_reference", "photos", "tuned_outputs", "accuracy_vs_photos"}
+    assert all(0.0 <= s["critic"][k] <= 1.0 for k in ("own_reference", "photos", "tuned_outputs"))
+
+
+def test_score_critics_ranks_the_own_reference_above_photos_for_a_trained_critic(runtime, astronaut, style_reference):
+    """Two adaptation steps leave the critic near 0.5 everywhere (scores differ in the third decimal, by seed), so
+    the ranking is checked with a critic trained to separate the two: the tint's patches against the photo's."""
+    import torch
+
+    from facestyle.style.critic import PatchCritic, critic_step, random_patches
+
+    reports = evaluate_styles(runtime, [("astronaut", astronaut)], [("tint", style_reference)], steps=1,
+                              log=lambda *a, **k: None)
+    torch.manual_seed(0)
+    critic, gen = PatchCritic(), torch.Generator().manual_seed(0)
+    opt = torch.optim.Adam(critic.parameters(), lr=2e-3)
+    real, fake = (runtime.critic_input(x)[0] for x in (style_reference, astronaut))
+    for _ in range(40):
+        critic_step(critic, opt, random_patches(real, 8, 48, gen), random_patches(fake, 8, 48, gen))
+    reports[0].critic = critic.eval()
+    score_critics(runtime, reports, [astronaut], {"tint": style_reference})
+    c = reports[0].critic_scores
+    assert c["own_reference"] > c["photos"] + 0.2 and c["accuracy_vs_photos"] == 1.0
+    assert c["other_references"] is None  # one style: nothing to compare against
