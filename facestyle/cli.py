@@ -93,7 +93,7 @@ def style_file_colour(style: dict | None):
 
     if style is None or style.get("colour") is None:
         return None
-    return ColourTarget.from_bytes(style["colour"].numpy().astype("float32").tobytes())
+    return ColourTarget.from_array(style["colour"].numpy())
 
 
 def _style_head(a: argparse.Namespace):
@@ -127,7 +127,6 @@ def _upscale(a: argparse.Namespace) -> int:
 def _adapt(a: argparse.Namespace) -> int:
     import time
 
-    import numpy as np
     import torch
     from tqdm import tqdm
 
@@ -147,7 +146,7 @@ def _adapt(a: argparse.Namespace) -> int:
         head, history = rt.adapt(crop, head, a.steps, progress=lambda s, n, loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.4f}")))
         bar.close()
         info.update(loss_first=history[0]["loss"], loss_last=history[-1]["loss"], adapt_seconds=history[-1]["seconds"])
-    colour = torch.from_numpy(np.frombuffer(ColourTarget.of(crop).to_bytes(), dtype=np.float32).copy())
+    colour = torch.from_numpy(ColourTarget.of(crop).to_array())
     torch.save({"model": rt.model, "head": head, "colour": colour, "name": Path(a.reference).stem, "info": info},
                a.output)
     print(json.dumps(info))

@@ -130,6 +130,7 @@ def evaluate_styles(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
     detected = [(name, rgb, max(rt.stylizer.detect(rgb), key=lambda f: (f.box[2] - f.box[0]), default=None))
                 for name, rgb in faces]
     detected = [d for d in detected if d[2] is not None]
+    inputs = [align_face(rgb, f.landmarks, HR_SIZE)[0] for _, rgb, f in detected]  # the same for every style
     reports = []
     for sname, ref in styles:
         try:
@@ -149,7 +150,7 @@ def evaluate_styles(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
             rep.scores[variant] = [score_output(rt, rgb, f, out, ref_crop, embedder)
                                    for (_, rgb, f), out in zip(detected, outs)]
             rep.crops[variant] = [align_face(out, f.landmarks, HR_SIZE)[0] for (_, _, f), out in zip(detected, outs)]
-        rep.inputs = [align_face(rgb, f.landmarks, HR_SIZE)[0] for _, rgb, f in detected]
+        rep.inputs = inputs
         reports.append(rep)
         log(summary_row(rep), flush=True)
     score_critics(rt, reports, [rgb for _, rgb, _ in detected], dict(styles))
@@ -159,7 +160,7 @@ def evaluate_styles(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
 @torch.no_grad()
 def score_critics(rt, reports: list[StyleReport], photos: list[np.ndarray], references: dict[str, np.ndarray]) -> None:
     """Each trained critic on its own reference, the photos, the other styles' references and its tuned outputs."""
-    inputs = {name: rt.critic_input(references[r.style])[0] for name, r in ((r.style, r) for r in reports)}
+    inputs = {r.style: rt.critic_input(references[r.style])[0] for r in reports}
     photo_inputs = [rt.critic_input(p)[0] for p in photos]
     for r in reports:
         if r.critic is None:

@@ -54,15 +54,23 @@ class ColourTarget:
     def at(self, strength: float) -> "ColourTarget":
         return replace(self, strength=float(strength))
 
-    def to_bytes(self) -> bytes:
-        return np.concatenate([self.mean, self.cov.reshape(-1)]).astype(np.float32).tobytes()
+    def to_array(self) -> np.ndarray:
+        """The 12 stored numbers (mean, then covariance), float32."""
+        return np.concatenate([self.mean, self.cov.reshape(-1)]).astype(np.float32)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "ColourTarget":
-        v = np.frombuffer(data, dtype=np.float32).astype(np.float64)
+    def from_array(cls, v: np.ndarray) -> "ColourTarget":
+        v = np.asarray(v, np.float64).reshape(-1)
         if v.shape != (12,):
             raise ValueError(f"a colour target is 12 float32 values, got {v.size}")
         return cls(v[:3], v[3:].reshape(3, 3))
+
+    def to_bytes(self) -> bytes:
+        return self.to_array().tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "ColourTarget":
+        return cls.from_array(np.frombuffer(data, dtype=np.float32))
 
     def apply(self, crop: np.ndarray) -> np.ndarray:
         """An aligned generated face (float or uint8, 0..255) moved onto the target's colour distribution."""
