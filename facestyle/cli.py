@@ -58,6 +58,12 @@ def _worker(a: argparse.Namespace) -> int:
     return 0
 
 
+def _settings():
+    from facestyle.config import get_settings
+
+    return get_settings()
+
+
 def _runtime(model: str | None):
     from facestyle.config import get_settings
     from facestyle.runtime import runtime_for
@@ -198,7 +204,7 @@ def _video(a: argparse.Namespace) -> int:
         raise SystemExit(f"{a.input}: {exc.message}") from exc
     bar = tqdm(total=info.frames, unit="frame")
     stats = stylize_video(Path(a.input), Path(a.output), rt.stylizer, head, detect_every=a.detect_every,
-                          generate_every=a.generate_every, colour=colour,
+                          generate_every=a.generate_every or _settings().generate_every, colour=colour,
                           progress=lambda done, total: bar.update(done - bar.n))
     bar.close()
     print(f"{stats.frames} frames, {stats.fps:.1f} fps, {stats.detector_calls} detector calls -> {a.output}")
@@ -217,24 +223,29 @@ def _eval_video(a: argparse.Namespace) -> int:
     colour = style_file_colour(style)
     import skimage.data
 
-    stills = [("astronaut", skimage.data.astronaut())]
+    stills = [("astronaut", skimage.data.astronaut(), False)]
     group = data_root() / "faces/group/deepface_couple.jpg"
-    if group.exists() and not a.quick:
-        stills.append(("couple", load_rgb(group)))
-    rows = ["| clip | config | fps | detector calls/frame | flicker (out/in) |", "|---|---|---|---|---|"]
+    if not a.quick:
+        stills.append(("astronaut talking", skimage.data.astronaut(), True))
+        if group.exists():
+            stills.append(("couple", load_rgb(group), False))
+    rows = ["| clip | config | fps | detector calls/frame | faces generated | flicker (out/in) |",
+            "|---|---|---|---|---|---|"]
     results = {}
-    for name, still in stills:
-        clip = camera_clip(still, rt.stylizer.detect, n=a.frames)
-        r = compare(rt.stylizer, head, clip, detect_every=a.detect_every, blend=a.blend, generate_every=a.generate_every,
+    for name, still, talk in stills:
+        clip = camera_clip(still, rt.stylizer.detect, n=a.frames, talk=talk)
+        r = compare(rt.stylizer, head, clip, detect_every=a.detect_every, blend=a.blend,
+                    generate_every=a.generate_every or _settings().generate_every,
                     colour=colour)
         for cfg in ("tracked", "baseline"):
             m = r[cfg]
-            rows.append(f"| {name} | {cfg} | {m['fps']:.1f} | {m['detector_calls_per_frame']:.2f} | {m['flicker']:.3f} |")
-        rows.append(f"| {name} | tracked vs baseline | {r['fps_ratio']:.2f}x | | {r['flicker_reduction']:+.0%} less |")
+            rows.append(f"| {name} | {cfg} | {m['fps']:.1f} | {m['detector_calls_per_frame']:.2f} | "
+                        f"{m['generated_share']:.0%} | {m['flicker']:.3f} |")
+        rows.append(f"| {name} | tracked vs baseline | {r['fps_ratio']:.2f}x | | | {r['flicker_reduction']:+.0%} less |")
         results[name] = {k: ({kk: vv for kk, vv in v.items() if kk != "outputs"} if isinstance(v, dict) else v)
                          for k, v in r.items()}
         if a.strip:
-            Image.fromarray(frame_strip(clip, r)).save(Path(a.strip).with_suffix(f".{name}.png"))
+            Image.fromarray(frame_strip(clip, r)).save(Path(a.strip).with_suffix(f".{name.replace(' ', '_')}.png"))
     print("\n".join(rows))
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=2))
@@ -329,7 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = _styled(sub.add_parser("video", help="stylize every face of a video (tracked, smoothed); H.264 MP4, audio copied"))
     v.add_argument("--detect-every", type=int, default=10)
-    v.add_argument("--generate-every", type=int, default=1, help="run the generator every N frames per face")
+    v.add_argument("--generate-every", type=int, default=None,
+                   help="generate a tracked face at least every N frames, and whenever it changes (1 = every frame; default FACESTYLE_GENERATE_EVERY, 3)")
     v.add_argument("--model", choices=["lite", "full"])
     v.set_defaults(func=_video)
 
@@ -338,7 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--frames", type=int, default=60)
     ev.add_argument("--detect-every", type=int, default=10)
     ev.add_argument("--blend", type=float, default=1.0, help="temporal blend weight of the new frame (1 = off)")
-    ev.add_argument("--generate-every", type=int, default=1, help="run the generator every N frames per face (1 = every)")
+    ev.add_argument("--generate-every", type=int, default=None,
+                    help="tracked: generate a face at least every N frames, and whenever it changes (1 = every frame)")
     ev.add_argument("--model", choices=["lite", "full"])
     ev.add_argument("--quick", action="store_true", help="the astronaut clip only")
     ev.add_argument("--strip", help="write frame strips (input | baseline | tracked) next to this path")

@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     model: str | None = None  # lite | full; default lite on CPU, full on CUDA
     precision: str = "auto"  # auto | fp32 | bf16: the generator's float type (auto: bf16 on AMX CPUs and GPUs)
     lr_size: int = 64  # aligned face size fed to the generator (output is 4x)
+    # small faces may run smaller, down to this (pipeline.face_lr_size): crowded pictures 2x faster (the 28
+    # faces of the Solvay photo 2.5 s -> 1.2 s on 2 cores), small faces a little softer; = lr_size: off
+    min_lr_size: int = 64
     max_batch: int = 8
     max_wait_ms: float = 10.0
     max_upload_bytes: int = 20 * 2**20
@@ -26,6 +29,9 @@ class Settings(BaseSettings):
     max_video_seconds: float = 60.0
     max_video_pixels: int = 1920 * 1080
     adapt_steps: int = 200
+    # video and /stream: a tracked face goes through the generator at least every N frames, and at once when
+    # its aligned input changes (a blink, the mouth); in between its last generation follows the head
+    generate_every: int = 3
     job_timeout: int = 900
     job_retries: int = 2
     queue_name: str = "facestyle"

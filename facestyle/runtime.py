@@ -80,14 +80,15 @@ def png_array(data: bytes) -> np.ndarray:
 
 @functools.lru_cache(maxsize=4)
 def get_runtime(model: str, device: str = "cpu", lr_size: int = 64, max_batch: int = 8,
-                max_wait: float = 0.01, precision: str = "auto") -> Runtime:
+                max_wait: float = 0.01, precision: str = "auto", min_lr_size: int | None = None) -> Runtime:
     generator = load_generator(f"srresnet_{model}")
     stylizer = Stylizer(generator, FaceDetector(device=device), lr_size=lr_size, max_batch=max_batch,
-                        max_wait=max_wait, device=device, precision=precision)
+                        max_wait=max_wait, device=device, precision=precision,
+                        min_lr_size=min_lr_size)
     return Runtime(model, device, stylizer, FacePrior.load(WEIGHTS_DIR / "face_prior.npz"))
 
 
 def runtime_for(settings, model: str | None = None) -> Runtime:
     """The process's runtime as the settings (config.py) describe it; `model` overrides theirs."""
     return get_runtime(model or settings.resolved_model, settings.resolved_device, settings.lr_size,
-                       settings.max_batch, settings.max_wait_ms / 1000, settings.precision)
+                       settings.max_batch, settings.max_wait_ms / 1000, settings.precision, settings.min_lr_size)

@@ -64,7 +64,7 @@ class VideoStats:
 
 def stylize_video(src: Path, dst: Path, stylizer: Stylizer, head: torch.Tensor, detect_every: int = 10,
                   progress: Callable[[int, int], None] | None = None, should_stop: Callable[[], bool] | None = None,
-                  crf: int = 20, generate_every: int = 1, colour: ColourTarget | None = None) -> VideoStats:
+                  crf: int = 20, generate_every: int = 3, colour: ColourTarget | None = None) -> VideoStats:
     info = probe(src)
     tracker = FaceTracker(stylizer.detect, detect_every=detect_every, fps=info.fps)
     reuse = FaceReuse(generate_every)
@@ -91,9 +91,9 @@ def stylize_video(src: Path, dst: Path, stylizer: Stylizer, head: torch.Tensor, 
                 tracks = tracker.update(rgb)
                 if tracks:
                     ids = [t.id for t in tracks]
-                    plan = reuse.plan(ids)
-                    rgb, _ = stylizer.stylize(rgb, head, faces=[t.face() for t in tracks], reuse=plan, matte=False,
-                                              post=reuse.recorder(ids, plan), colour=colour)
+                    again, record = reuse.for_tracks(ids)
+                    rgb, _ = stylizer.stylize(rgb, head, faces=[t.face() for t in tracks], reuse=again, matte=False,
+                                              post=record, colour=colour)
                     faces += len(tracks)
                 reuse.next_frame()
                 for p in vout.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")):

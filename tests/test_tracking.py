@@ -1,7 +1,8 @@
 import numpy as np
+import torch
 
 from facestyle.faces.detect import Face
-from facestyle.tracking import FaceTracker, OneEuroFilter
+from facestyle.tracking import FaceReuse, FaceTracker, OneEuroFilter
 
 LM = np.array([[0.3, 0.4], [0.7, 0.4], [0.5, 0.6], [0.35, 0.8], [0.65, 0.8]])
 
@@ -110,3 +111,36 @@ def test_optical_flow_carries_landmarks_through_a_rotation_between_detections(as
         truth = lm0 @ mats[-1][:, :2].T + mats[-1][:, 2]
         errors[flow] = np.linalg.norm(tracks[0].landmarks - truth, axis=1).mean()
     assert errors[True] < 2.0 and errors[True] < 0.5 * errors[False], errors
+
+
+def test_face_reuse_pastes_an_unchanged_face_again_until_its_age_runs_out():
+    reuse = FaceReuse(every=3)
+    lr = torch.rand(3, 64, 64, generator=torch.Generator().manual_seed(0))
+    generated = []
+    for frame in range(7):
+        again, record = reuse.for_tracks([5])
+        hit = again(0, lr.clone())
+        if hit is None:
+            generated.append(frame)
+            record(0, np.full((256, 256, 3), frame, np.float32))
+        else:
+            assert hit[0, 0, 0] == generated[-1]  # the crop generated last, not another
+        reuse.next_frame()
+    assert generated == [0, 3, 6]
+    assert (reuse.generated, reuse.reused) == (3, 4)
+
+
+def test_face_reuse_generates_at_once_when_the_face_changes_and_never_across_tracks():
+    reuse = FaceReuse(every=10)
+    lr = torch.rand(3, 64, 64, generator=torch.Generator().manual_seed(0)) * 0.5
+    again, record = reuse.for_tracks([1])
+    assert again(0, lr) is None
+    record(0, np.zeros((256, 256, 3), np.float32))
+    reuse.next_frame()
+    again, record = reuse.for_tracks([1, 2])
+    assert again(0, lr + 0.003) is not None  # a little noise or brightness: the same face
+    mouth = lr.clone()
+    mouth[:, 44:52, 26:38] += 0.3  # one small region moves a lot, the face's mean hardly (0.007)
+    assert again(0, mouth) is None
+    assert again(1, lr) is None  # another track's face is not this one's
+    assert again(0, lr[:, :48, :48]) is None  # a size change (the face got smaller) is generated anew

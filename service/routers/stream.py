@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from facestyle.imageio import ImageError, decode_image
 from facestyle.pipeline import style_at
-from facestyle.tracking import FaceTracker
+from facestyle.tracking import FaceReuse, FaceTracker
 from service.errors import APIError
 from service.routers.styles import get_style
 
@@ -45,6 +45,7 @@ async def stream(ws: WebSocket, style: str = "photo", strength: float = 1.0):
         return
     head, colour = style_at(rt.stylizer.photo_head, st.head, st.colour, strength)
     tracker = FaceTracker(rt.stylizer.detect, detect_every=10)
+    reuse = FaceReuse(settings.generate_every)
     latest: dict = {"frame": None, "dropped": 0, "received": 0, "sent": 0}
     ready = asyncio.Event()
     closed = asyncio.Event()
@@ -73,8 +74,10 @@ async def stream(ws: WebSocket, style: str = "photo", strength: float = 1.0):
     def process(data: bytes) -> bytes:
         img = decode_image(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_upscale_pixels * 4)
         tracks = tracker.update(img.rgb)
-        out = rt.stylizer.stylize(img.rgb, head, faces=[t.face() for t in tracks], matte=False,
-                                  colour=colour)[0] if tracks else img.rgb
+        again, record = reuse.for_tracks([t.id for t in tracks])
+        out = rt.stylizer.stylize(img.rgb, head, faces=[t.face() for t in tracks], matte=False, colour=colour,
+                                  reuse=again, post=record)[0] if tracks else img.rgb
+        reuse.next_frame()
         return _jpeg(out)
 
     receiver = asyncio.create_task(receive())
