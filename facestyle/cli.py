@@ -130,6 +130,12 @@ def _upscale(a: argparse.Namespace) -> int:
     return 0
 
 
+def _max_seconds(a: argparse.Namespace) -> float | None:
+    """--max-seconds, else the settings' cap (FACESTYLE_ADAPT_SECONDS); 0 means none."""
+    cap = a.max_seconds if a.max_seconds is not None else _settings().adapt_seconds
+    return cap or None
+
+
 def _adapt(a: argparse.Namespace) -> int:
     import time
 
@@ -149,9 +155,10 @@ def _adapt(a: argparse.Namespace) -> int:
     info = {"instant_seconds": time.perf_counter() - t0, "steps": a.steps}
     if a.steps > 0:
         bar = tqdm(total=a.steps, desc="adapting")
-        head, history = rt.adapt(crop, head, a.steps, progress=lambda s, n, loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.4f}")))
+        head, history = rt.adapt(crop, head, a.steps, max_seconds=_max_seconds(a),
+                                 progress=lambda s, n, loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.4f}")))
         bar.close()
-        info.update(loss_first=history[0]["loss"], loss_last=history[-1]["loss"], adapt_seconds=history[-1]["seconds"])
+        info.update(steps=len(history), loss_first=history[0]["loss"], loss_last=history[-1]["loss"], adapt_seconds=history[-1]["seconds"])
     colour = torch.from_numpy(ColourTarget.of(crop).to_array())
     torch.save({"model": rt.model, "head": head, "colour": colour, "name": Path(a.reference).stem, "info": info},
                a.output)
@@ -179,7 +186,7 @@ def _eval_style(a: argparse.Namespace) -> int:
     style_paths = list_images(Path(a.styles) if a.styles else root / "styles")
     faces = [(p.name, shrink(load_rgb(p))) for p in face_paths[: a.limit_faces]]
     styles = [(p.name, load_rgb(p)) for p in style_paths[: a.limit_styles]]
-    reports = evaluate_styles(_runtime(a.model), faces, styles, a.steps, embedder=None if a.no_identity else dlib_embedder())
+    reports = evaluate_styles(_runtime(a.model), faces, styles, a.steps, max_seconds=_max_seconds(a), embedder=None if a.no_identity else dlib_embedder())
     result = summary(reports)
     print(markdown(result))
     if a.json:
@@ -294,6 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
     ad.add_argument("-o", "--output", required=True)
     ad.add_argument("--model", choices=["lite", "full"])
     ad.add_argument("--steps", type=int, default=AdaptConfig.steps, help="0 writes the instant estimate alone")
+    ad.add_argument("--max-seconds", type=float, help="stop early after this long (default FACESTYLE_ADAPT_SECONDS, "
+                    "170; 0: no cap)")
     ad.set_defaults(func=_adapt)
 
     t = sub.add_parser("train-sr", help="train the SRResNet (stage 1) or SRGAN (stage 2) generator")
@@ -329,6 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     es.add_argument("--faces", help="folder of face photos (default: the held-out fifth of faces/single)")
     es.add_argument("--styles", help="folder of style references (default: ../shared/data/styles)")
     es.add_argument("--steps", type=int, default=AdaptConfig.steps)
+    es.add_argument("--max-seconds", type=float, help="each style's adaptation cap, as `adapt` (default: settings')")
     es.add_argument("--model", choices=["lite", "full"])
     es.add_argument("--limit-faces", type=int)
     es.add_argument("--limit-styles", type=int)

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     max_video_seconds: float = 60.0
     max_video_pixels: int = 1920 * 1080
     adapt_steps: int = 200
+    # a cap on a style's adaptation: a slower machine stops early with the steps it has done (the AVX2-only
+    # 2-core machine does ~170 of the 200 in it; an AMX one all 200 in ~110 s)
+    adapt_seconds: float | None = 170.0
     # video and /stream: a tracked face goes through the generator at least every N frames, and at once when
     # its aligned input changes (a blink, the mouth); in between its last generation follows the head
     generate_every: int = 3

@@ -42,12 +42,13 @@ def adapt_style(style_id: str, steps: int, prefix: str = "facestyle") -> dict:
 
     critic = PatchCritic()
     try:
-        head, history = rt.adapt(crop, style.head, steps, progress=progress, should_stop=should_stop, critic=critic)
+        head, history = rt.adapt(crop, style.head, steps, progress=progress, should_stop=should_stop, critic=critic,
+                                 max_seconds=get_settings().adapt_seconds)
     except Cancelled:
         log.info("style %s deleted while adapting; stopped", style_id)
         return {"style": style_id, "cancelled": True}
     store.update(style_id, head=head, critic=critic.to_bytes(), status="ready", progress=1.0, error=None)
-    return {"style": style_id, "steps": steps, "loss_first": history[0]["loss"], "loss_last": history[-1]["loss"],
+    return {"style": style_id, "steps": len(history), "loss_first": history[0]["loss"], "loss_last": history[-1]["loss"],
             "seconds": history[-1]["seconds"]}
 
 

@@ -45,9 +45,11 @@ class Runtime:
     def instant_head(self, crop: np.ndarray) -> torch.Tensor:
         return instant_head(self.stylizer.generator, crop, self.prior)
 
-    def adapt(self, crop: np.ndarray, init: torch.Tensor, steps: int, progress=None, should_stop=None, critic=None):
+    def adapt(self, crop: np.ndarray, init: torch.Tensor, steps: int, progress=None, should_stop=None, critic=None,
+              max_seconds: float | None = None):
         with autocast(self.stylizer.precision, self.stylizer.device):  # the generator's own float type
-            return adapt_head(self.stylizer.generator, crop, self.prior, init, AdaptConfig(steps=steps),
+            return adapt_head(self.stylizer.generator, crop, self.prior, init,
+                              AdaptConfig(steps=steps, max_seconds=max_seconds),
                               progress=progress, should_stop=should_stop, critic=critic)
 
     def style_score(self, critic, rgb: np.ndarray) -> tuple[float, int]:

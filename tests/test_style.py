@@ -107,3 +107,17 @@ def test_a_short_adaptation_raises_texture_gain_over_the_instant_estimate(runtim
     head, hist = runtime.adapt(crop, head0, 10)
     assert hist[-1]["loss"] < hist[0]["loss"]
     assert texture_gain(head) > texture_gain(head0) + 0.05  # measured: -0.15 -> -0.01 after 10 steps
+
+
+def test_adaptation_stops_at_its_time_cap_with_the_steps_it_has_done(runtime, style_reference):
+    from facestyle.style.critic import PatchCritic
+
+    crop = runtime.reference_crop(style_reference)
+    head0 = runtime.instant_head(crop)
+    seen = []
+    head, hist = runtime.adapt(crop, head0, 500, critic=PatchCritic(), max_seconds=1.0,
+                               progress=lambda step, total, loss: seen.append((step, total)))
+    assert 1 <= len(hist) < 500 and seen[-1] == (len(hist), 500)
+    assert hist[-1]["seconds"] >= 1.0  # it ran until the cap, and no step after it
+    assert len(hist) == 1 or hist[-2]["seconds"] < 1.0
+    assert not torch.equal(head, head0)  # what the steps learned is kept

@@ -124,7 +124,7 @@ def dlib_embedder():
 
 
 def evaluate_styles(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[str, np.ndarray]], steps: int,
-                    embedder=None, log=print) -> list[StyleReport]:
+                    embedder=None, log=print, max_seconds: float | None = None) -> list[StyleReport]:
     from facestyle.runtime import NoFace
 
     detected = [(name, rgb, max(rt.stylizer.detect(rgb), key=lambda f: (f.box[2] - f.box[0]), default=None))
@@ -142,8 +142,8 @@ def evaluate_styles(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
         h0, target = rt.instant_head(ref_crop), ColourTarget.of(ref_crop)
         t1 = time.perf_counter()
         critic = PatchCritic()
-        h1, _ = rt.adapt(ref_crop, h0, steps, critic=critic) if steps else (h0, [])
-        rep = StyleReport(sname, t1 - t0, time.perf_counter() - t1, steps, reference=ref_crop,
+        h1, hist = rt.adapt(ref_crop, h0, steps, critic=critic, max_seconds=max_seconds) if steps else (h0, [])
+        rep = StyleReport(sname, t1 - t0, time.perf_counter() - t1, len(hist), reference=ref_crop,
                           critic=critic if steps else None)
         for variant, head in (("instant", h0), ("tuned", h1)):
             outs = [rt.stylizer.stylize(rgb, head, faces=[f], colour=target)[0] for _, rgb, f in detected]

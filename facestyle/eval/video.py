@@ -89,7 +89,7 @@ def warp_error(frames: list[np.ndarray], clip: Clip) -> float:
 
 
 def run_config(stylizer, head: torch.Tensor, clip: Clip, detect_every: int, smooth: bool, blend: float = 1.0,
-               generate_every: int = 3, colour=None) -> dict:
+               generate_every: int = 1, colour=None) -> dict:
     tracker = FaceTracker(stylizer.detect, detect_every=detect_every, smooth=smooth)
     temporal = TemporalBlend(blend)
     reuse = FaceReuse(generate_every)
@@ -117,7 +117,7 @@ def compare(stylizer, head: torch.Tensor, clip: Clip, detect_every: int = 10, bl
         stylizer.stylize(clip.frames[0], head)
     tracked = run_config(stylizer, head, clip, detect_every, smooth=True, blend=blend, generate_every=generate_every,
                          colour=colour)
-    baseline = run_config(stylizer, head, clip, 1, smooth=False, colour=colour)
+    baseline = run_config(stylizer, head, clip, 1, smooth=False, generate_every=1, colour=colour)  # every frame
     return {"tracked": tracked, "baseline": baseline,
             "fps_ratio": tracked["fps"] / baseline["fps"],
             "flicker_reduction": 1 - tracked["flicker"] / baseline["flicker"]}

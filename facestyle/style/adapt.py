@@ -50,6 +50,8 @@ class AdaptConfig:
     lr_colour: float = 0.005
     patch: int = 48
     seed: int = 0
+    max_seconds: float | None = None  # stop early, with the steps done so far, once this much time has passed
+    photo_pool: int = 16  # the critic's photo-rendered fakes: prior faces rendered once, not every step
 
 
 def _moments(x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -68,7 +70,8 @@ def adapt_head(generator: SRResNet, reference_crop: np.ndarray, prior: FacePrior
                cfg: AdaptConfig = AdaptConfig(), progress: Callable[[int, int, float], None] | None = None,
                should_stop: Callable[[], bool] | None = None, critic: PatchCritic | None = None
                ) -> tuple[torch.Tensor, list[dict]]:
-    """Returns the tuned head and the per-step losses; a given `critic` is trained in place alongside."""
+    """Returns the tuned head and the per-step losses (fewer than cfg.steps where cfg.max_seconds ran out); a
+    given `critic` is trained in place alongside."""
     device = next(generator.parameters()).device
     generator.requires_grad_(False)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -85,6 +88,12 @@ def adapt_head(generator: SRResNet, reference_crop: np.ndarray, prior: FacePrior
         critic.to(device).train()
         ref_blur = imresize(imresize(ref[None], 0.25), 4.0)[0].clamp(0, 1)
         opt_c = torch.optim.Adam(critic.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        # the photo head does not change while the style's head learns: render its fakes once (a quarter of a
+        # step's time on the CPU when it was done every step)
+        with torch.no_grad():
+            photo_head = generator.photo_head.detach().unsqueeze(0)
+            pool = torch.cat([generator(f, photo_head.expand(len(f), -1)) for f in
+                              prior.sample(cfg.photo_pool, rng).to(device).split(cfg.batch)])
     if cfg.w_texture:
         with torch.no_grad():
             ref_grams = gram_luma(inner_face(ref[None]))
@@ -112,8 +121,7 @@ def adapt_head(generator: SRResNet, reference_crop: np.ndarray, prior: FacePrior
         if critic is not None:
             # real: the reference, sharp and blurred (so sharpness is no cue); fake: generated faces, styled
             # and photo-rendered (so the photo look is what it learns to reject)
-            with torch.no_grad():
-                photo_out = generator(faces, generator.photo_head.detach().unsqueeze(0).expand(cfg.batch, -1))
+            photo_out = pool[torch.randint(0, len(pool), (cfg.batch,), generator=gen)]
             real = torch.cat([ref[None], ref_blur[None]])
             fake = torch.cat([out.detach(), photo_out])
             critic_loss = critic_step(critic, opt_c, random_patches(real, 8, cfg.patch, gen),
@@ -130,6 +138,8 @@ def adapt_head(generator: SRResNet, reference_crop: np.ndarray, prior: FacePrior
                         "structure": structure.item(), "texture": texture.item(), "anchor": anchor.item(), "adv": adv.item(), "critic": critic_loss, "seconds": time.perf_counter() - t0})
         if progress:
             progress(step, cfg.steps, loss.item())
+        if cfg.max_seconds is not None and time.perf_counter() - t0 >= cfg.max_seconds:
+            break
     if critic is not None:
         critic.cpu().eval()
     return torch.cat([film, colour_params]).detach().cpu(), history
