@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future
 
 import numpy as np
@@ -97,7 +98,7 @@ class Stylizer:
 
     def stylize(self, rgb: np.ndarray, heads: list[torch.Tensor] | torch.Tensor, scale: int = 1,
                 faces: list[Face] | None = None, post=None, preserve_color: bool = False,
-                reuse=None, matte: bool | None = None,
+                reuse: Callable[[int, torch.Tensor], np.ndarray | None] | None = None, matte: bool | None = None,
                 colour: ColourTarget | list[ColourTarget | None] | None = None) -> tuple[np.ndarray, list[Face]]:
         """Every face of `rgb` through the generator with its head (one head for all, or one per face),
         pasted back into the picture (scale 1) or into its 4x super-resolution (scale 4).
