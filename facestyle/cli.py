@@ -65,10 +65,9 @@ def _settings():
 
 
 def _runtime(model: str | None):
-    from facestyle.config import get_settings
     from facestyle.runtime import runtime_for
 
-    return runtime_for(get_settings(), model)
+    return runtime_for(_settings(), model)
 
 
 def _read(path: str):

@@ -93,21 +93,21 @@ def run_config(stylizer, head: torch.Tensor, clip: Clip, detect_every: int, smoo
     tracker = FaceTracker(stylizer.detect, detect_every=detect_every, smooth=smooth)
     temporal = TemporalBlend(blend)
     reuse = FaceReuse(generate_every)
-    outs = []
+    outs, faces, generated0 = [], 0, stylizer.batcher.faces_run
     t0 = time.perf_counter()
     for f in clip.frames:
         tracks = tracker.update(f)
         ids = [t.id for t in tracks]
-        again, record = reuse.for_tracks(ids)
-        post = temporal.for_tracks(ids) if blend < 1 else record
-        outs.append(stylizer.stylize(f, head, faces=[t.face() for t in tracks], post=post,
-                                     reuse=again if blend == 1 else None, matte=False, colour=colour)[0]
-                    if tracks else f)
+        # blending needs every face generated; otherwise a tracked face may be pasted again while unchanged
+        again, post = (None, temporal.for_tracks(ids)) if blend < 1 else reuse.for_tracks(ids)
+        outs.append(stylizer.stylize(f, head, faces=[t.face() for t in tracks], post=post, reuse=again,
+                                     matte=False, colour=colour)[0] if tracks else f)
+        faces += len(tracks)
         reuse.next_frame()
     seconds = time.perf_counter() - t0
     return {"fps": len(clip.frames) / seconds, "detector_calls_per_frame": tracker.detector_calls / len(clip.frames),
             "flicker": warp_error(outs, clip) / warp_error(clip.frames, clip), "frames": len(clip.frames),
-            "generated_share": reuse.generated / max(1, reuse.generated + reuse.reused),
+            "generated_share": (stylizer.batcher.faces_run - generated0) / max(1, faces),
             "outputs": outs}
 
 
