@@ -211,10 +211,14 @@ def _video(a: argparse.Namespace) -> int:
     bar = tqdm(total=info.frames, unit="frame")
     stats = stylize_video(Path(a.input), Path(a.output), rt.stylizer, head, detect_every=a.detect_every,
                           generate_every=a.generate_every or _settings().generate_every, colour=colour,
-                          progress=lambda done, total: bar.update(done - bar.n))
+                          blend=_blend(a), progress=lambda done, total: bar.update(done - bar.n))
     bar.close()
     print(f"{stats.frames} frames, {stats.fps:.1f} fps, {stats.detector_calls} detector calls -> {a.output}")
     return 0
+
+
+def _blend(a: argparse.Namespace) -> float:
+    return a.blend if a.blend is not None else _settings().temporal_blend
 
 
 def _eval_video(a: argparse.Namespace) -> int:
@@ -240,7 +244,7 @@ def _eval_video(a: argparse.Namespace) -> int:
     results = {}
     for name, still, talk in stills:
         clip = camera_clip(still, rt.stylizer.detect, n=a.frames, talk=talk)
-        r = compare(rt.stylizer, head, clip, detect_every=a.detect_every, blend=a.blend,
+        r = compare(rt.stylizer, head, clip, detect_every=a.detect_every, blend=_blend(a),
                     generate_every=a.generate_every or _settings().generate_every,
                     colour=colour)
         for cfg in ("tracked", "baseline"):
@@ -264,6 +268,10 @@ def _styled(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--strength", type=float, default=1.0)
     return p
+
+
+_BLEND_HELP = ("tracked: the weight of a new generation, blended with the face's last output moved by optical flow "
+               "(1 = off; default FACESTYLE_TEMPORAL_BLEND, 0.5)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -351,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--detect-every", type=int, default=10)
     v.add_argument("--generate-every", type=int, default=None,
                    help="generate a tracked face at least every N frames, and whenever it changes (1 = every frame; default FACESTYLE_GENERATE_EVERY, 3)")
+    v.add_argument("--blend", type=float, default=None, help=_BLEND_HELP)
     v.add_argument("--model", choices=["lite", "full"])
     v.set_defaults(func=_video)
 
@@ -358,7 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--style", help="a style file (default: photo)")
     ev.add_argument("--frames", type=int, default=60)
     ev.add_argument("--detect-every", type=int, default=10)
-    ev.add_argument("--blend", type=float, default=1.0, help="temporal blend weight of the new frame (1 = off)")
+    ev.add_argument("--blend", type=float, default=None, help=_BLEND_HELP)
     ev.add_argument("--generate-every", type=int, default=None,
                     help="tracked: generate a face at least every N frames, and whenever it changes (1 = every frame)")
     ev.add_argument("--model", choices=["lite", "full"])

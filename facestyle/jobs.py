@@ -96,7 +96,8 @@ def stylize_video_job(video_id: str, prefix: str = "facestyle") -> dict:
         src, dst = Path(tmp) / "in", Path(tmp) / "out.mp4"
         src.write_bytes(data)
         stats = stylize_video(src, dst, rt.stylizer, head, progress=progress, colour=colour,
-                              generate_every=get_settings().generate_every)
+                              generate_every=get_settings().generate_every,
+                              blend=get_settings().temporal_blend)
         videos.finish(video_id, dst.read_bytes())
     return {"video": video_id, "frames": stats.frames, "fps": stats.fps, "detector_calls": stats.detector_calls}
 

@@ -10,7 +10,7 @@ import torch
 
 from facestyle.batcher import MicroBatcher
 from facestyle.faces import Face, FaceDetector, align_face, paste_face
-from facestyle.faces.align import alignment_matrix
+from facestyle.faces.align import alignment_matrix, visible_pixels
 from facestyle.faces.matte import background_matte
 from facestyle.imresize import imresize
 from facestyle.models import SRResNet
@@ -98,15 +98,16 @@ class Stylizer:
 
     def stylize(self, rgb: np.ndarray, heads: list[torch.Tensor] | torch.Tensor, scale: int = 1,
                 faces: list[Face] | None = None, post=None, preserve_color: bool = False,
-                reuse: Callable[[int, torch.Tensor], np.ndarray | None] | None = None, matte: bool | None = None,
+                reuse: Callable[[int, torch.Tensor, torch.Tensor], np.ndarray | None] | None = None, matte: bool | None = None,
                 colour: ColourTarget | list[ColourTarget | None] | None = None) -> tuple[np.ndarray, list[Face]]:
         """Every face of `rgb` through the generator with its head (one head for all, or one per face),
         pasted back into the picture (scale 1) or into its 4x super-resolution (scale 4).
         post(i, crop) -> crop, if given, sees each generated face (aligned, float 0..255) before the paste.
         colour (one for all, or one per face) moves each generated face onto the style's colour distribution;
         preserve_color instead keeps each face's own colours: the style's luminance, the input's chroma.
-        reuse(i, lr) -> crop | None, if given, may hand an earlier generated crop for face i (given its LR
-        input now) to paste with this frame's alignment instead of generating (see tracking.FaceReuse).
+        reuse(i, lr, visible) -> crop | None, if given, may hand an earlier generated crop for face i (given
+        its LR input now, and which of its pixels lie inside the picture) to paste with this frame's alignment
+        instead of generating (see tracking.FaceReuse).
         matte (default: the stylizer's setting) cuts the feathered edge back over the backdrop; video turns it
         off, since a per-frame matte flickers."""
         matte = self.matte if matte is None else matte
@@ -115,8 +116,11 @@ class Stylizer:
         colours = colour if isinstance(colour, list) else [colour] * len(faces)
         jobs, fresh = [], []
         for i, (face, head) in enumerate(zip(faces, heads)):
-            lr, m, crop = self.face_input(rgb, face, self.face_lr_size(face, scale))
-            again = reuse(i, lr) if reuse is not None else None
+            lr_size = self.face_lr_size(face, scale)
+            lr, m, crop = self.face_input(rgb, face, lr_size)
+            again = None
+            if reuse is not None:
+                again = reuse(i, lr, torch.from_numpy(visible_pixels(m, rgb.shape, lr_size, self.scale)))
             if again is not None:  # a recent generation of this unchanged face: paste it again
                 done: Future = Future()
                 done.set_result(again)

@@ -144,3 +144,81 @@ def test_face_reuse_generates_at_once_when_the_face_changes_and_never_across_tra
     assert again(0, mouth) is None
     assert again(1, lr) is None  # another track's face is not this one's
     assert again(0, lr[:, :48, :48]) is None  # a size change (the face got smaller) is generated anew
+
+
+def test_face_reuse_ignores_changes_outside_the_picture():
+    """Near the frame's edge the crop's reflected border shifts with the camera; it is never pasted."""
+    reuse = FaceReuse(every=10)
+    lr = torch.rand(3, 64, 64, generator=torch.Generator().manual_seed(1)) * 0.5
+    visible = torch.ones(64, 64, dtype=torch.bool)
+    visible[:, 40:] = False  # the right part of the crop lies beyond the frame's edge
+    again, record = reuse.for_tracks([1])
+    assert again(0, lr, visible) is None
+    record(0, np.zeros((256, 256, 3), np.float32))
+    reuse.next_frame()
+    again, _ = reuse.for_tracks([1])
+    border = lr.clone()
+    border[:, :, 44:] += 0.3
+    assert again(0, border, visible) is not None  # only the reflected part changed
+    assert again(0, border) is None  # the same change, had it been in the picture
+    inside = lr.clone()
+    inside[:, 20:30, 20:30] += 0.3
+    assert again(0, inside, visible) is None
+
+
+def test_visible_pixels_marks_the_part_of_the_crop_inside_the_picture():
+    from facestyle.faces.align import alignment_matrix, visible_pixels
+
+    face = face_at(20, 100)  # a face at the left edge of a 200x200 picture
+    m = alignment_matrix(face.landmarks, 256)
+    vis = visible_pixels(m, (200, 200, 3), 64, 4)
+    assert vis.shape == (64, 64)
+    assert not vis[:, 0].any() and vis[:, -1].all()  # left border outside, right border inside
+    assert 0.3 < vis.mean() < 0.9
+    assert visible_pixels(alignment_matrix(face_at(100, 100).landmarks, 256), (200, 200, 3), 64, 4).all()
+
+
+def _texture(seed: int, size: int = 72) -> np.ndarray:
+    import cv2
+
+    noise = np.random.default_rng(seed).random((size, size, 3)).astype(np.float32)
+    return cv2.GaussianBlur(noise, (0, 0), 2.0) * 2 - 0.5
+
+
+def test_flow_blend_takes_away_what_the_motion_explains_and_keeps_new_content():
+    import cv2
+
+    from facestyle.tracking import flow_blend
+
+    tex = _texture(0)
+    last_lr, lr = tex[4:68, 4:68], tex[4:68, 2:66]  # the face moved 2 LR px to the right
+    up = lambda x: cv2.resize(x, (x.shape[1] * 4, x.shape[0] * 4), interpolation=cv2.INTER_CUBIC) * 255  # noqa: E731
+    t = lambda x: torch.from_numpy(np.ascontiguousarray(x.clip(0, 1))).permute(2, 0, 1)  # noqa: E731
+    clean, last = up(lr), up(last_lr)
+    noise = np.random.default_rng(1).normal(0, 10, clean.shape).astype(np.float32)  # the generator re-rendering
+    new = clean + noise
+    out = flow_blend(new, t(lr), last, t(last_lr), alpha=0.5)
+    inner = (slice(24, 232), slice(24, 232))
+    before = np.abs(new - clean)[inner].mean()
+    after = np.abs(out - clean)[inner].mean()
+    assert after < 0.65 * before, (before, after)  # about halved: the last output moved onto this one
+
+    changed = lr.copy()
+    changed[30:42, 30:42] = 1.0  # something new (teeth that appear): no flow explains it
+    out = flow_blend(new, t(changed), last, t(last_lr), alpha=0.5)
+    assert np.abs(out - new)[128:160, 128:160].mean() < 2.0  # taken as generated, not ghosted
+    assert np.abs(out - new)[inner].mean() > 2.0  # while the rest is still blended
+
+
+def test_face_reuse_blends_each_new_generation_with_the_last_output():
+    reuse = FaceReuse(every=1, blend=0.5)
+    lr = torch.from_numpy(_texture(2)[:64, :64].clip(0, 1)).permute(2, 0, 1).contiguous()
+    outputs = []
+    for frame in range(3):
+        again, record = reuse.for_tracks([7])
+        assert again(0, lr) is None  # every=1: generated each frame
+        outputs.append(record(0, np.full((256, 256, 3), 100.0 * frame, np.float32)))
+        reuse.next_frame()
+    assert np.allclose(outputs[0], 0)  # a new track: nothing to blend with
+    assert 40 < outputs[1].mean() < 60  # half of 100, half of the last output (0)
+    assert 115 < outputs[2].mean() < 135  # half of 200, half of the last output (~50)

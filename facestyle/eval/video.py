@@ -1,8 +1,9 @@
 """`facestyle eval-video`: fps, detector calls per frame and flicker, tracked+smoothed vs detect-every-frame.
 
 Clips need no download: a virtual camera (known pan, zoom, small rotation, brightness drift) moves over a
-still picture, so the true motion between frames is known. Flicker = mean |warp(out[t-1]) - out[t]| over the
-face region, divided by the same for the input frames (1.0: the stylized face changes no more than the input).
+still picture, whose faces may also talk (a known warp of the mouth), so the true motion between frames is
+known. Flicker = mean |warp(out[t-1]) - out[t]| over the face region, divided by the same for the input frames
+(1.0: the stylized face changes no more than the input).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import cv2
 import numpy as np
 import torch
 
-from facestyle.tracking import FaceReuse, FaceTracker, TemporalBlend
+from facestyle.tracking import FaceReuse, FaceTracker
 
 
 @dataclass
@@ -22,36 +23,76 @@ class Clip:
     frames: list[np.ndarray]
     motions: list[np.ndarray]  # motions[t]: 2x3 affine taking frame t-1 pixels to frame t (motions[0] = identity)
     face_masks: list[np.ndarray]  # where the face is, per frame (ground truth from frame 0's detection)
+    cameras: list[np.ndarray] | None = None  # cameras[t]: still -> frame t (2x3)
+    mouths: "Mouths | None" = None  # the talking clip's known non-rigid motion
+
+    def warp_prev(self, t: int, img: np.ndarray) -> np.ndarray:
+        """Frame t-1's picture `img` moved by the known motion onto frame t: the camera's, and on a talking
+        clip the mouths' too (they are motion, not flicker)."""
+        h, w = img.shape[:2]
+        if self.mouths is None:
+            return cv2.warpAffine(img, self.motions[t], (w, h), flags=cv2.INTER_LINEAR)
+        to3 = lambda m: np.vstack([m, [0, 0, 1]])  # noqa: E731
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        u = _apply(np.linalg.inv(to3(self.cameras[t]))[:2], xx, yy)  # frame t pixel -> its talking still
+        sx, sy = self.mouths.to_still(t, *u)
+        px, py = _apply(self.cameras[t - 1], *self.mouths.from_still(t - 1, sx, sy))
+        return cv2.remap(img, px, py, cv2.INTER_LINEAR)
 
 
-def talking(still: np.ndarray, faces, n: int, period: int = 12, amplitude: float = 0.25) -> list[np.ndarray]:
+def _apply(m: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return ((m[0, 0] * x + m[0, 1] * y + m[0, 2]).astype(np.float32),
+            (m[1, 0] * x + m[1, 1] * y + m[1, 2]).astype(np.float32))
+
+
+@dataclass
+class Mouths:
+    """Talking frame t at still point u shows the still at (u_x, u_y - amplitudes[t] * field(u))."""
+    field: np.ndarray  # (H, W) float32, in still pixels at full opening
+    amplitudes: list[float]
+
+    def _dy(self, t: int, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return self.amplitudes[t] * cv2.remap(self.field, x, y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    def to_still(self, t: int, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return x, y - self._dy(t, x, y)
+
+    def from_still(self, t: int, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The point of talking frame t that shows still point (x, y): solve v - dy(x, v) = y by fixed-point
+        iteration (the field's slope is at most ~0.6, so 30 rounds leave well under 0.01 px)."""
+        v = y.copy()
+        for _ in range(30):
+            v = y + self._dy(t, x, v)
+        return x, v
+
+
+def talking(still: np.ndarray, faces, n: int, period: int = 12, amplitude: float = 0.25
+            ) -> tuple[list[np.ndarray], Mouths]:
     """The still with each face's mouth opening and closing (a period of `period` frames): the lower lip and
     chin pushed down by up to `amplitude` of the eye distance, a smooth local warp. Non-rigid motion that no
     camera move explains, so a method that reuses a face's last generation must notice it."""
     hh, ww = still.shape[:2]
     yy, xx = np.mgrid[0:hh, 0:ww].astype(np.float32)
-    bumps = []
+    field = np.zeros((hh, ww), np.float32)
     for f in faces:
         lm = f.landmarks.astype(np.float32)
         iod = float(np.linalg.norm(lm[1] - lm[0]))
         cx, cy = lm[3:5].mean(0)
         cy += 0.15 * iod  # below the mouth's corners: the lower lip and chin move, the upper lip stays
-        bumps.append((iod, np.exp(-(((xx - cx) / (0.45 * iod)) ** 2 + ((yy - cy) / (0.35 * iod)) ** 2))))
+        field += amplitude * iod * np.exp(-(((xx - cx) / (0.45 * iod)) ** 2 + ((yy - cy) / (0.35 * iod)) ** 2))
+    mouths = Mouths(field, [float(0.5 * (1 - np.cos(2 * np.pi * t / period))) for t in range(n)])
     frames = []
     for t in range(n):
-        a = amplitude * 0.5 * (1 - np.cos(2 * np.pi * t / period))
-        dy = sum(a * iod * bump for iod, bump in bumps) if bumps else np.zeros_like(yy)
         # float32 maps: cv2.remap takes a float64 second map for a fixed-point one and never returns
-        frames.append(cv2.remap(still, xx, (yy - dy).astype(np.float32), cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_REFLECT101))
-    return frames
+        frames.append(cv2.remap(still, *mouths.to_still(t, xx, yy), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101))
+    return frames, mouths
 
 
 def camera_clip(still: np.ndarray, detect, n: int = 60, size=(640, 480), pan=(2.0, 0.6), zoom=0.003,
                 rotate_deg=0.08, brightness=0.003, talk: bool = False) -> Clip:
     """A virtual camera over `still`; talk=True also opens and closes each face's mouth (see talking)."""
     w, h = size
-    stills = talking(still, detect(still), n) if talk else [still] * n
+    stills, mouths = talking(still, detect(still), n) if talk else ([still] * n, None)
     sh, sw = still.shape[:2]
     s0 = 0.9 * min(w / sw, h / sh)
     mats = []
@@ -75,14 +116,13 @@ def camera_clip(still: np.ndarray, detect, n: int = 60, size=(640, 480), pan=(2.
     for t in range(n):
         cur = to3(motions[t]) @ cur
         masks.append(cv2.warpAffine(mask0, cur[:2], (w, h), flags=cv2.INTER_NEAREST).astype(bool))
-    return Clip(frames, motions, masks)
+    return Clip(frames, motions, masks, mats, mouths)
 
 
 def warp_error(frames: list[np.ndarray], clip: Clip) -> float:
     errs = []
     for t in range(1, len(frames)):
-        h, w = frames[t].shape[:2]
-        prev = cv2.warpAffine(frames[t - 1], clip.motions[t], (w, h), flags=cv2.INTER_LINEAR)
+        prev = clip.warp_prev(t, frames[t - 1])
         valid = clip.face_masks[t] & clip.face_masks[t - 1]
         errs.append(np.abs(prev.astype(np.float32) - frames[t].astype(np.float32))[valid].mean())
     return float(np.mean(errs))
@@ -91,15 +131,13 @@ def warp_error(frames: list[np.ndarray], clip: Clip) -> float:
 def run_config(stylizer, head: torch.Tensor, clip: Clip, detect_every: int, smooth: bool, blend: float = 1.0,
                generate_every: int = 1, colour=None) -> dict:
     tracker = FaceTracker(stylizer.detect, detect_every=detect_every, smooth=smooth)
-    temporal = TemporalBlend(blend)
-    reuse = FaceReuse(generate_every)
+    reuse = FaceReuse(generate_every, blend=blend)
     outs, faces, generated0 = [], 0, stylizer.batcher.faces_run
     t0 = time.perf_counter()
     for f in clip.frames:
         tracks = tracker.update(f)
         ids = [t.id for t in tracks]
-        # blending needs every face generated; otherwise a tracked face may be pasted again while unchanged
-        again, post = (None, temporal.for_tracks(ids)) if blend < 1 else reuse.for_tracks(ids)
+        again, post = reuse.for_tracks(ids)
         outs.append(stylizer.stylize(f, head, faces=[t.face() for t in tracks], post=post, reuse=again,
                                      matte=False, colour=colour)[0] if tracks else f)
         faces += len(tracks)
@@ -111,7 +149,7 @@ def run_config(stylizer, head: torch.Tensor, clip: Clip, detect_every: int, smoo
             "outputs": outs}
 
 
-def compare(stylizer, head: torch.Tensor, clip: Clip, detect_every: int = 10, blend: float = 1.0,
+def compare(stylizer, head: torch.Tensor, clip: Clip, detect_every: int = 10, blend: float = 0.5,
             generate_every: int = 3, colour=None) -> dict:
     for _ in range(3):  # warm-up, so the first configuration timed does not pay for first calls
         stylizer.stylize(clip.frames[0], head)

@@ -46,3 +46,15 @@ def align_face(rgb: np.ndarray, landmarks: np.ndarray, size: int) -> tuple[np.nd
         m_src = m
     crop = cv2.warpAffine(src, m_src, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
     return crop, m
+
+
+def visible_pixels(m: np.ndarray, image_shape: tuple[int, ...], lr_size: int, scale: int) -> np.ndarray:
+    """Which pixels of a face's LR input (lr_size square, 1/scale of the HR crop that m maps the image to)
+    sample the picture itself rather than its reflected border: bool (lr_size, lr_size)."""
+    mi = cv2.invertAffineTransform(m)
+    c = (np.arange(lr_size) + 0.5) * scale - 0.5  # LR pixel centres in HR crop coordinates
+    xx, yy = np.meshgrid(c, c)
+    px = mi[0, 0] * xx + mi[0, 1] * yy + mi[0, 2]
+    py = mi[1, 0] * xx + mi[1, 1] * yy + mi[1, 2]
+    h, w = image_shape[:2]
+    return (px >= 0) & (px <= w - 1) & (py >= 0) & (py <= h - 1)

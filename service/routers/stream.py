@@ -45,7 +45,7 @@ async def stream(ws: WebSocket, style: str = "photo", strength: float = 1.0):
         return
     head, colour = style_at(rt.stylizer.photo_head, st.head, st.colour, strength)
     tracker = FaceTracker(rt.stylizer.detect, detect_every=10)
-    reuse = FaceReuse(settings.generate_every)
+    reuse = FaceReuse(settings.generate_every, blend=settings.temporal_blend)
     latest: dict = {"frame": None, "dropped": 0, "received": 0, "sent": 0}
     ready = asyncio.Event()
     closed = asyncio.Event()
