@@ -358,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = _styled(sub.add_parser("video", help="stylize every face of a video (tracked, smoothed); H.264 MP4, audio copied"))
     v.add_argument("--detect-every", type=int, default=10)
     v.add_argument("--generate-every", type=int, default=None,
-                   help="generate a tracked face at least every N frames, and whenever it changes (1 = every frame; default FACESTYLE_GENERATE_EVERY, 3)")
+                   help="generate a tracked face at least every N frames, and whenever it changes (1 = every frame; default FACESTYLE_GENERATE_EVERY, 4)")
     v.add_argument("--blend", type=float, default=None, help=_BLEND_HELP)
     v.add_argument("--model", choices=["lite", "full"])
     v.set_defaults(func=_video)

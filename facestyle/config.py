@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     adapt_seconds: float | None = 170.0
     # video and /stream: a tracked face goes through the generator at least every N frames, and at once when
     # its aligned input changes (a blink, the mouth); in between its last generation follows the head
-    generate_every: int = 3
+    generate_every: int = Field(4, ge=1)
     # ... and each new generation is blended with the face's last output moved by optical flow, this much of
     # it new (tracking.flow_blend): sketch flicker on the talking clip 1.49 -> 1.14; 1 = off
     temporal_blend: float = Field(0.5, gt=0, le=1)

@@ -64,7 +64,7 @@ class VideoStats:
 
 def stylize_video(src: Path, dst: Path, stylizer: Stylizer, head: torch.Tensor, detect_every: int = 10,
                   progress: Callable[[int, int], None] | None = None, should_stop: Callable[[], bool] | None = None,
-                  crf: int = 20, generate_every: int = 3, colour: ColourTarget | None = None,
+                  crf: int = 20, generate_every: int = 4, colour: ColourTarget | None = None,
                   blend: float = 0.5) -> VideoStats:
     info = probe(src)
     tracker = FaceTracker(stylizer.detect, detect_every=detect_every, fps=info.fps)

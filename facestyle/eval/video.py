@@ -150,7 +150,7 @@ def run_config(stylizer, head: torch.Tensor, clip: Clip, detect_every: int, smoo
 
 
 def compare(stylizer, head: torch.Tensor, clip: Clip, detect_every: int = 10, blend: float = 0.5,
-            generate_every: int = 3, colour=None) -> dict:
+            generate_every: int = 4, colour=None) -> dict:
     for _ in range(3):  # warm-up, so the first configuration timed does not pay for first calls
         stylizer.stylize(clip.frames[0], head)
     tracked = run_config(stylizer, head, clip, detect_every, smooth=True, blend=blend, generate_every=generate_every,

@@ -14,37 +14,48 @@ import torch
 import torch.nn.functional as F
 
 
+def _grey(lr: torch.Tensor, up: int = 2) -> np.ndarray:
+    # at twice the LR size: DIS wants a few pixels of texture in each of its patches
+    return cv2.resize((lr.mean(0).numpy() * 255).astype(np.uint8), None, fx=up, fy=up, interpolation=cv2.INTER_CUBIC)
+
+
+def lr_flow(lr: torch.Tensor, last_lr: torch.Tensor) -> np.ndarray:
+    """Dense optical flow between two LR inputs of a face (aligned, so the motion left is small): for each
+    pixel now, where it was in the last one; (2h, 2w, 2), at twice the LR size."""
+    return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST).calc(_grey(lr), _grey(last_lr), None)
+
+
+def move(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """An earlier picture of the face crop (any size) moved onto now by lr_flow's flow."""
+    h, w = img.shape[:2]
+    if flow.shape[:2] != (h, w):
+        flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * (w / flow.shape[1])
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    return cv2.remap(np.ascontiguousarray(img, np.float32), xx + flow[..., 0], yy + flow[..., 1], cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+
+
 def flow_blend(new: np.ndarray, lr: torch.Tensor, last: np.ndarray, last_lr: torch.Tensor, alpha: float,
-               sigma: float = 0.04) -> np.ndarray:
+               sigma: float = 0.04, flow: np.ndarray | None = None) -> np.ndarray:
     """A freshly generated face (aligned, float 0..255) blended with the track's last output, moved onto it by
     dense optical flow between the two LR inputs. The generator is not equivariant: its texture re-renders a
     little differently as the face moves (a mouth that opens), and that difference is flicker. Blending takes
     1 - alpha of it away where the flow explains the input (residual well under sigma, 0..1 units) and
     nothing where it does not (teeth that appear, an occlusion), so new content is not ghosted."""
-    up = 2  # flow on the LR input at twice its size: DIS wants a few pixels of texture in each patch
-    grey = lambda x: cv2.resize((x.mean(0).numpy() * 255).astype(np.uint8), None, fx=up, fy=up,  # noqa: E731
-                                interpolation=cv2.INTER_CUBIC)
-    a, b = grey(lr), grey(last_lr)
-    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST).calc(a, b, None)  # now -> where it was
-    back = _moved(b, flow)
-    residual = cv2.GaussianBlur(np.abs(back.astype(np.float32) - a) / 255, (5, 5), 0)
+    flow = lr_flow(lr, last_lr) if flow is None else flow
+    a, b = _grey(lr), _grey(last_lr)
+    residual = cv2.GaussianBlur(np.abs(move(b, flow) - a) / 255, (5, 5), 0)
     keep = (1 - alpha) * np.exp(-((residual / sigma) ** 2))
     n = new.shape[0]
-    flow_out = cv2.resize(flow, (n, n), interpolation=cv2.INTER_LINEAR) * (n / a.shape[0])
     keep = cv2.resize(keep, (n, n), interpolation=cv2.INTER_LINEAR)[..., None]
-    return new + keep * (_moved(last.astype(np.float32), flow_out) - new)
-
-
-def _moved(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    h, w = flow.shape[:2]
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    return cv2.remap(img, xx + flow[..., 0], yy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return new + keep * (move(last, flow) - new)
 
 
 class FaceReuse:
     """Run the generator for a tracked face only when its picture needs it: at least every `every` frames,
     and at once when the face's aligned input changed (a blink, the mouth), whatever its age. In between, the
-    last generated crop is pasted with the current frame's alignment, so it follows the head. On a CPU the
+    last generated crop is pasted with the current frame's alignment, so it follows the head (moving it by
+    optical flow as well, to reuse a talking face more often, measured worse: see the README). On a CPU the
     generator is most of a tracked frame's cost; a still or rigidly moving face then costs it `every` times
     less often, a talking one as often as it changes. With blend < 1, each new generation goes through
     flow_blend with the face's last output (which is what was on screen).
@@ -82,23 +93,25 @@ class FaceReuse:
         generated."""
         alive = set(track_ids)
         self.cache = {k: v for k, v in self.cache.items() if k in alive}
-        asked: dict[int, torch.Tensor] = {}
+        asked: dict[int, tuple[torch.Tensor, np.ndarray | None]] = {}  # face -> (LR input, flow to the last)
 
         def reuse(i: int, lr: torch.Tensor, visible: torch.Tensor | None = None) -> np.ndarray | None:
             hit = self.cache.get(track_ids[i])
-            if (hit is not None and self.frame - hit[0] < self.every and hit[1].shape == lr.shape
-                    and self.difference(hit[1], lr, visible) <= self.change):
-                self.reused += 1
-                return hit[2]
-            asked[i] = lr
+            if hit is not None and hit[1].shape == lr.shape:
+                if self.frame - hit[0] < self.every and self.difference(hit[1], lr, visible) <= self.change:
+                    self.reused += 1
+                    return hit[2]
+                asked[i] = (lr, lr_flow(lr, hit[1]) if self.blend < 1 else None)
+            else:
+                asked[i] = (lr, None)
             return None
 
         def post(i: int, crop: np.ndarray) -> np.ndarray:
             if i in asked:
                 self.generated += 1
-                lr, last = asked.pop(i), self.cache.get(track_ids[i])
-                if self.blend < 1 and last is not None and last[1].shape == lr.shape and last[2].shape == crop.shape:
-                    crop = flow_blend(crop, lr, last[2], last[1], self.blend)
+                (lr, flow), last = asked.pop(i), self.cache.get(track_ids[i])
+                if self.blend < 1 and flow is not None and last[2].shape == crop.shape:
+                    crop = flow_blend(crop, lr, last[2], last[1], self.blend, flow=flow)
                 self.cache[track_ids[i]] = (self.frame, lr, crop)
             return crop
 
