@@ -98,18 +98,21 @@ class Stylizer:
 
     def stylize(self, rgb: np.ndarray, heads: list[torch.Tensor] | torch.Tensor, scale: int = 1,
                 faces: list[Face] | None = None, post=None, preserve_color: bool = False,
-                reuse: Callable[[int, torch.Tensor, torch.Tensor], np.ndarray | None] | None = None, matte: bool | None = None,
+                reuse: Callable[[int, torch.Tensor, torch.Tensor], np.ndarray | None] | None = None,
+                matte: bool | None = None,
                 colour: ColourTarget | list[ColourTarget | None] | None = None) -> tuple[np.ndarray, list[Face]]:
         """Every face of `rgb` through the generator with its head (one head for all, or one per face),
         pasted back into the picture (scale 1) or into its 4x super-resolution (scale 4).
-        post(i, crop) -> crop, if given, sees each generated face (aligned, float 0..255) before the paste.
+        post(i, crop) -> crop, if given, sees each face (aligned, float 0..255; with the matte on, a 4th channel
+        holds it, x255) before the paste.
         colour (one for all, or one per face) moves each generated face onto the style's colour distribution;
         preserve_color instead keeps each face's own colours: the style's luminance, the input's chroma.
         reuse(i, lr, visible) -> crop | None, if given, may hand an earlier generated crop for face i (given
         its LR input now, and which of its pixels lie inside the picture) to paste with this frame's alignment
         instead of generating (see tracking.FaceReuse).
-        matte (default: the stylizer's setting) cuts the feathered edge back over the backdrop; video turns it
-        off, since a per-frame matte flickers."""
+        matte (default: the stylizer's setting) cuts the feathered edge back over the backdrop. It is made
+        with each generation and travels with the crop, so video that reuses and blends faces (FaceReuse)
+        reuses and blends their mattes too, and they do not flicker more than the faces."""
         matte = self.matte if matte is None else matte
         faces = self.detect(rgb) if faces is None else faces
         heads = [heads] * len(faces) if isinstance(heads, torch.Tensor) else heads
@@ -139,11 +142,13 @@ class Stylizer:
                 out = keep_colour(out, crop)
             elif colours[i] is not None and crop is not None:  # reused crops were matched when generated
                 out = colours[i].apply(out)
+            if matte and crop is not None:  # the matte rides along as a 4th channel: reused and blended with the face
+                out = np.dstack([out, background_matte(crop) * 255])
             if post is not None:
                 out = post(i, out)
             m_canvas = m.copy()
             m_canvas[:, :2] /= scale  # canvas pixel p*scale maps to the same crop point as image pixel p
-            canvas = paste_face(canvas, out, m_canvas, background_matte(crop) if matte and crop is not None else None)
+            canvas = paste_face(canvas, out[..., :3], m_canvas, out[..., 3] / 255 if out.shape[-1] == 4 else None)
         return canvas, faces
 
     def upscale(self, rgb: np.ndarray, tile: int = 96, pad: int = 8) -> np.ndarray:

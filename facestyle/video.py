@@ -93,7 +93,7 @@ def stylize_video(src: Path, dst: Path, stylizer: Stylizer, head: torch.Tensor, 
                 if tracks:
                     ids = [t.id for t in tracks]
                     again, record = reuse.for_tracks(ids)
-                    rgb, _ = stylizer.stylize(rgb, head, faces=[t.face() for t in tracks], reuse=again, matte=False,
+                    rgb, _ = stylizer.stylize(rgb, head, faces=[t.face() for t in tracks], reuse=again,
                                               post=record, colour=colour)
                     faces += len(tracks)
                 reuse.next_frame()

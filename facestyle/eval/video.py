@@ -3,7 +3,8 @@
 Clips need no download: a virtual camera (known pan, zoom, small rotation, brightness drift) moves over a
 still picture, whose faces may also talk (a known warp of the mouth), so the true motion between frames is
 known. Flicker = mean |warp(out[t-1]) - out[t]| over the face region, divided by the same for the input frames
-(1.0: the stylized face changes no more than the input).
+(1.0: the stylized face changes no more than the input). Around the face (hair and backdrop), the same ratio and
+the mean change the paste made there: a halo of the style's tint shows in the latter.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class Clip:
     frames: list[np.ndarray]
     motions: list[np.ndarray]  # motions[t]: 2x3 affine taking frame t-1 pixels to frame t (motions[0] = identity)
     face_masks: list[np.ndarray]  # where the face is, per frame (ground truth from frame 0's detection)
+    ring_masks: list[np.ndarray]  # around the face (its box grown 2x, less the box grown 1.3x): hair and backdrop
     cameras: list[np.ndarray] | None = None  # cameras[t]: still -> frame t (2x3)
     mouths: "Mouths | None" = None  # the talking clip's known non-rigid motion
 
@@ -108,28 +110,36 @@ def camera_clip(still: np.ndarray, detect, n: int = 60, size=(640, 480), pan=(2.
     to3 = lambda m: np.vstack([m, [0, 0, 1]])  # noqa: E731
     motions = [np.eye(3)[:2]] + [(to3(mats[t]) @ np.linalg.inv(to3(mats[t - 1])))[:2] for t in range(1, n)]
     faces = detect(frames[0])
-    mask0 = np.zeros((h, w), np.uint8)
-    for f in faces:
-        x0, y0, x1, y1 = f.box.astype(int)
-        mask0[max(0, y0):y1, max(0, x0):x1] = 1
-    masks, cur = [], np.eye(3)
+
+    def boxes(grow: float) -> np.ndarray:
+        m = np.zeros((h, w), np.uint8)
+        for f in faces:
+            c, half = (f.box[:2] + f.box[2:]) / 2, (f.box[2:] - f.box[:2]) * grow / 2
+            (x0, y0), (x1, y1) = np.maximum(0, c - half).astype(int), (c + half).astype(int)
+            m[y0:y1, x0:x1] = 1
+        return m
+
+    mask0, ring0 = boxes(1.0), boxes(2.0) & (1 - boxes(1.3))
+    masks, rings, cur = [], [], np.eye(3)
     for t in range(n):
         cur = to3(motions[t]) @ cur
         masks.append(cv2.warpAffine(mask0, cur[:2], (w, h), flags=cv2.INTER_NEAREST).astype(bool))
-    return Clip(frames, motions, masks, mats, mouths)
+        rings.append(cv2.warpAffine(ring0, cur[:2], (w, h), flags=cv2.INTER_NEAREST).astype(bool))
+    return Clip(frames, motions, masks, rings, mats, mouths)
 
 
-def warp_error(frames: list[np.ndarray], clip: Clip) -> float:
+def warp_error(frames: list[np.ndarray], clip: Clip, ring: bool = False) -> float:
+    masks = clip.ring_masks if ring else clip.face_masks
     errs = []
     for t in range(1, len(frames)):
         prev = clip.warp_prev(t, frames[t - 1])
-        valid = clip.face_masks[t] & clip.face_masks[t - 1]
+        valid = masks[t] & masks[t - 1]
         errs.append(np.abs(prev.astype(np.float32) - frames[t].astype(np.float32))[valid].mean())
     return float(np.mean(errs))
 
 
 def run_config(stylizer, head: torch.Tensor, clip: Clip, detect_every: int, smooth: bool, blend: float = 1.0,
-               generate_every: int = 1, colour=None) -> dict:
+               generate_every: int = 1, colour=None, matte: bool | None = None) -> dict:
     tracker = FaceTracker(stylizer.detect, detect_every=detect_every, smooth=smooth)
     reuse = FaceReuse(generate_every, blend=blend)
     outs, faces, generated0 = [], 0, stylizer.batcher.faces_run
@@ -139,23 +149,28 @@ def run_config(stylizer, head: torch.Tensor, clip: Clip, detect_every: int, smoo
         ids = [t.id for t in tracks]
         again, post = reuse.for_tracks(ids)
         outs.append(stylizer.stylize(f, head, faces=[t.face() for t in tracks], post=post, reuse=again,
-                                     matte=False, colour=colour)[0] if tracks else f)
+                                     matte=matte, colour=colour)[0] if tracks else f)
         faces += len(tracks)
         reuse.next_frame()
     seconds = time.perf_counter() - t0
     return {"fps": len(clip.frames) / seconds, "detector_calls_per_frame": tracker.detector_calls / len(clip.frames),
             "flicker": warp_error(outs, clip) / warp_error(clip.frames, clip), "frames": len(clip.frames),
+            # around the head: how much the paste changed the backdrop (a halo), and how much that flickers
+            "backdrop_change": float(np.mean([np.abs(o.astype(np.float32) - f)[m].mean()
+                                              for o, f, m in zip(outs, clip.frames, clip.ring_masks)])),
+            "backdrop_flicker": warp_error(outs, clip, ring=True) / warp_error(clip.frames, clip, ring=True),
             "generated_share": (stylizer.batcher.faces_run - generated0) / max(1, faces),
             "outputs": outs}
 
 
 def compare(stylizer, head: torch.Tensor, clip: Clip, detect_every: int = 10, blend: float = 0.5,
-            generate_every: int = 4, colour=None) -> dict:
+            generate_every: int = 4, colour=None, matte: bool | None = None) -> dict:
     for _ in range(3):  # warm-up, so the first configuration timed does not pay for first calls
         stylizer.stylize(clip.frames[0], head)
     tracked = run_config(stylizer, head, clip, detect_every, smooth=True, blend=blend, generate_every=generate_every,
-                         colour=colour)
-    baseline = run_config(stylizer, head, clip, 1, smooth=False, generate_every=1, colour=colour)  # every frame
+                         colour=colour, matte=matte)
+    # the baseline: detect and generate every face on every frame, no smoothing
+    baseline = run_config(stylizer, head, clip, 1, smooth=False, generate_every=1, colour=colour, matte=matte)
     return {"tracked": tracked, "baseline": baseline,
             "fps_ratio": tracked["fps"] / baseline["fps"],
             "flicker_reduction": 1 - tracked["flicker"] / baseline["flicker"]}

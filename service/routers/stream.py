@@ -75,7 +75,7 @@ async def stream(ws: WebSocket, style: str = "photo", strength: float = 1.0):
         img = decode_image(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_upscale_pixels * 4)
         tracks = tracker.update(img.rgb)
         again, record = reuse.for_tracks([t.id for t in tracks])
-        out = rt.stylizer.stylize(img.rgb, head, faces=[t.face() for t in tracks], matte=False, colour=colour,
+        out = rt.stylizer.stylize(img.rgb, head, faces=[t.face() for t in tracks], colour=colour,
                                   reuse=again, post=record)[0] if tracks else img.rgb
         reuse.next_frame()
         return _jpeg(out)
