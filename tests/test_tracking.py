@@ -217,8 +217,9 @@ def test_face_reuse_blends_each_new_generation_with_the_last_output():
     for frame in range(3):
         again, record = reuse.for_tracks([7])
         assert again(0, lr) is None  # every=1: generated each frame
-        outputs.append(record(0, np.full((256, 256, 3), 100.0 * frame, np.float32)))
+        outputs.append(record(0, np.full((256, 256, 4), 100.0 * frame, np.float32)))  # RGB and the matte
         reuse.next_frame()
     assert np.allclose(outputs[0], 0)  # a new track: nothing to blend with
     assert 40 < outputs[1].mean() < 60  # half of 100, half of the last output (0)
     assert 115 < outputs[2].mean() < 135  # half of 200, half of the last output (~50)
+    assert outputs[2].shape == (256, 256, 4) and np.allclose(outputs[2][..., 3], outputs[2][..., 0])  # matte too
