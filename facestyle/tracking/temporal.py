@@ -31,7 +31,7 @@ def move(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
     if flow.shape[:2] != (h, w):
         flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * (w / flow.shape[1])
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    return cv2.remap(np.ascontiguousarray(img, np.float32), xx + flow[..., 0], yy + flow[..., 1], cv2.INTER_LINEAR,
+    return cv2.remap(np.ascontiguousarray(img, np.float32), xx + flow[..., 0], yy + flow[..., 1], cv2.INTER_CUBIC,
                      borderMode=cv2.BORDER_REPLICATE)
 
 
