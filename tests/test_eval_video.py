@@ -23,3 +23,14 @@ def test_talking_clip_compensates_the_mouths_known_motion(astronaut, runtime):
     camera_only = warp_error(talk.frames, dataclasses.replace(talk, mouths=None))
     assert err < 1.1 * warp_error(rigid.frames, rigid)
     assert camera_only > 1.3 * err
+
+
+def test_ring_masks_surround_the_face_and_follow_the_camera(astronaut, runtime):
+    clip = camera_clip(astronaut, runtime.stylizer.detect, n=8)
+    for face, ring in zip(clip.face_masks, clip.ring_masks):
+        assert ring.sum() > 2 * face.sum() and not (ring & face).any()
+        ys, xs = np.nonzero(face)
+        ry, rx = np.nonzero(ring)
+        assert abs(ry.mean() - ys.mean()) < 0.2 * (ys.max() - ys.min())  # centred on the face
+        assert rx.min() < xs.min() and rx.max() > xs.max()
+    assert not np.array_equal(clip.ring_masks[0], clip.ring_masks[-1])  # the camera moved them
