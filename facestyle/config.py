@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     # its aligned input changes (a blink, the mouth); in between its last generation follows the head
     generate_every: int = Field(4, ge=1)
     # ... and each new generation is blended with the face's last output moved by optical flow, this much of
-    # it new (tracking.flow_blend): sketch flicker on the talking clip 1.49 -> 1.14; 1 = off
+    # it new (tracking.flow_blend): sketch flicker on the talking clip 1.41 -> 1.16; 1 = off
     temporal_blend: float = Field(0.5, gt=0, le=1)
     job_timeout: int = 900
     job_retries: int = 2

@@ -10,7 +10,7 @@ the mean change the paste made there: a halo of the style's tint shows in the la
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -27,6 +27,13 @@ class Clip:
     ring_masks: list[np.ndarray]  # around the face (its box grown 2x, less the box grown 1.3x): hair and backdrop
     cameras: list[np.ndarray] | None = None  # cameras[t]: still -> frame t (2x3)
     mouths: "Mouths | None" = None  # the talking clip's known non-rigid motion
+    _input_error: dict[bool, float] = field(default_factory=dict, repr=False)
+
+    def input_error(self, ring: bool = False) -> float:
+        """warp_error of the clip's own frames: the denominator of every flicker ratio, computed once."""
+        if ring not in self._input_error:
+            self._input_error[ring] = warp_error(self.frames, self, ring=ring)
+        return self._input_error[ring]
 
     def warp_prev(self, t: int, img: np.ndarray) -> np.ndarray:
         """Frame t-1's picture `img` moved by the known motion onto frame t: the camera's, and on a talking
@@ -34,9 +41,8 @@ class Clip:
         h, w = img.shape[:2]
         if self.mouths is None:
             return cv2.warpAffine(img, self.motions[t], (w, h), flags=cv2.INTER_LINEAR)
-        to3 = lambda m: np.vstack([m, [0, 0, 1]])  # noqa: E731
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        u = _apply(np.linalg.inv(to3(self.cameras[t]))[:2], xx, yy)  # frame t pixel -> its talking still
+        u = _apply(cv2.invertAffineTransform(self.cameras[t]), xx, yy)  # frame t pixel -> its talking still
         sx, sy = self.mouths.to_still(t, *u)
         px, py = _apply(self.cameras[t - 1], *self.mouths.from_still(t - 1, sx, sy))
         return cv2.remap(img, px, py, cv2.INTER_LINEAR)
@@ -154,11 +160,11 @@ def run_config(stylizer, head: torch.Tensor, clip: Clip, detect_every: int, smoo
         reuse.next_frame()
     seconds = time.perf_counter() - t0
     return {"fps": len(clip.frames) / seconds, "detector_calls_per_frame": tracker.detector_calls / len(clip.frames),
-            "flicker": warp_error(outs, clip) / warp_error(clip.frames, clip), "frames": len(clip.frames),
+            "flicker": warp_error(outs, clip) / clip.input_error(), "frames": len(clip.frames),
             # around the head: how much the paste changed the backdrop (a halo), and how much that flickers
             "backdrop_change": float(np.mean([np.abs(o.astype(np.float32) - f)[m].mean()
                                               for o, f, m in zip(outs, clip.frames, clip.ring_masks)])),
-            "backdrop_flicker": warp_error(outs, clip, ring=True) / warp_error(clip.frames, clip, ring=True),
+            "backdrop_flicker": warp_error(outs, clip, ring=True) / clip.input_error(ring=True),
             "generated_share": (stylizer.batcher.faces_run - generated0) / max(1, faces),
             "outputs": outs}
 

@@ -19,14 +19,8 @@ def _grey(lr: torch.Tensor, up: int = 2) -> np.ndarray:
     return cv2.resize((lr.mean(0).numpy() * 255).astype(np.uint8), None, fx=up, fy=up, interpolation=cv2.INTER_CUBIC)
 
 
-def lr_flow(lr: torch.Tensor, last_lr: torch.Tensor) -> np.ndarray:
-    """Dense optical flow between two LR inputs of a face (aligned, so the motion left is small): for each
-    pixel now, where it was in the last one; (2h, 2w, 2), at twice the LR size."""
-    return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST).calc(_grey(lr), _grey(last_lr), None)
-
-
 def move(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """An earlier picture of the face crop (any size) moved onto now by lr_flow's flow."""
+    """An earlier picture of the face crop (any size) moved onto now by a flow over the same crop (any size)."""
     h, w = img.shape[:2]
     if flow.shape[:2] != (h, w):
         flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR) * (w / flow.shape[1])
@@ -36,14 +30,15 @@ def move(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
 
 
 def flow_blend(new: np.ndarray, lr: torch.Tensor, last: np.ndarray, last_lr: torch.Tensor, alpha: float,
-               sigma: float = 0.04, flow: np.ndarray | None = None) -> np.ndarray:
+               sigma: float = 0.04) -> np.ndarray:
     """A freshly generated face (aligned, float 0..255) blended with the track's last output, moved onto it by
     dense optical flow between the two LR inputs. The generator is not equivariant: its texture re-renders a
     little differently as the face moves (a mouth that opens), and that difference is flicker. Blending takes
     1 - alpha of it away where the flow explains the input (residual well under sigma, 0..1 units) and
     nothing where it does not (teeth that appear, an occlusion), so new content is not ghosted."""
-    flow = lr_flow(lr, last_lr) if flow is None else flow
     a, b = _grey(lr), _grey(last_lr)
+    # for each pixel now, where it was in the last input (aligned, so the motion left is small)
+    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST).calc(a, b, None)
     residual = cv2.GaussianBlur(np.abs(move(b, flow) - a) / 255, (5, 5), 0)
     keep = (1 - alpha) * np.exp(-((residual / sigma) ** 2))
     n = new.shape[0]
@@ -79,9 +74,7 @@ class FaceReuse:
     def difference(self, a: torch.Tensor, b: torch.Tensor, visible: torch.Tensor | None = None) -> float:
         c = a.shape[-1] // 8
         d = (a - b)[..., c:-c, c:-c].abs().mean(0, keepdim=True)
-        if visible is None:
-            return float(F.adaptive_avg_pool2d(d, self.cells).max())
-        v = visible[None, c:-c, c:-c].float()
+        v = torch.ones_like(d) if visible is None else visible[None, c:-c, c:-c].float()
         share = F.adaptive_avg_pool2d(v, self.cells)
         cell = F.adaptive_avg_pool2d(d * v, self.cells) / share.clamp(min=1e-6)
         seen = share >= 0.5
@@ -93,25 +86,23 @@ class FaceReuse:
         generated."""
         alive = set(track_ids)
         self.cache = {k: v for k, v in self.cache.items() if k in alive}
-        asked: dict[int, tuple[torch.Tensor, np.ndarray | None]] = {}  # face -> (LR input, flow to the last)
+        asked: dict[int, torch.Tensor] = {}  # face -> its LR input, to be generated
 
         def reuse(i: int, lr: torch.Tensor, visible: torch.Tensor | None = None) -> np.ndarray | None:
             hit = self.cache.get(track_ids[i])
-            if hit is not None and hit[1].shape == lr.shape:
-                if self.frame - hit[0] < self.every and self.difference(hit[1], lr, visible) <= self.change:
-                    self.reused += 1
-                    return hit[2]
-                asked[i] = (lr, lr_flow(lr, hit[1]) if self.blend < 1 else None)
-            else:
-                asked[i] = (lr, None)
+            if (hit is not None and hit[1].shape == lr.shape and self.frame - hit[0] < self.every
+                    and self.difference(hit[1], lr, visible) <= self.change):
+                self.reused += 1
+                return hit[2]
+            asked[i] = lr
             return None
 
         def post(i: int, crop: np.ndarray) -> np.ndarray:
             if i in asked:
                 self.generated += 1
-                (lr, flow), last = asked.pop(i), self.cache.get(track_ids[i])
-                if self.blend < 1 and flow is not None and last[2].shape == crop.shape:
-                    crop = flow_blend(crop, lr, last[2], last[1], self.blend, flow=flow)
+                lr, last = asked.pop(i), self.cache.get(track_ids[i])
+                if self.blend < 1 and last is not None and last[1].shape == lr.shape and last[2].shape == crop.shape:
+                    crop = flow_blend(crop, lr, last[2], last[1], self.blend)
                 self.cache[track_ids[i]] = (self.frame, lr, crop)
             return crop
 
