@@ -121,3 +121,18 @@ def test_adaptation_stops_at_its_time_cap_with_the_steps_it_has_done(runtime, st
     assert hist[-1]["seconds"] >= 1.0  # it ran until the cap, and no step after it
     assert len(hist) == 1 or hist[-2]["seconds"] < 1.0
     assert not torch.equal(head, head0)  # what the steps learned is kept
+
+
+
+def test_a_critic_step_inside_a_long_bf16_autocast_trains_on_its_new_weights():
+    from facestyle.precision import autocast
+    from facestyle.style.critic import PatchCritic, critic_step
+
+    torch.manual_seed(0)
+    critic = PatchCritic()
+    opt = torch.optim.Adam(critic.parameters(), lr=1e-2)
+    real, fake = torch.rand(4, 3, 32, 32), torch.rand(4, 3, 32, 32) * 0.5
+    with autocast("bf16", "cpu"):  # one context around many steps, as Runtime.adapt holds it
+        losses = [critic_step(critic, opt, real, fake) for _ in range(3)]
+    # on the same batch each step descends; with stale cached casts all three losses were equal
+    assert losses[2] < losses[1] < losses[0]

@@ -57,4 +57,8 @@ def critic_step(critic: PatchCritic, opt: torch.optim.Optimizer, real: torch.Ten
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
+    # autocast (bf16 on AMX CPUs and GPUs) caches its casts of weights that require grad until the outermost
+    # context exits, and Runtime.adapt holds one around the whole loop: drop them, or the next forward runs on
+    # the critic's first weights and it trains blind
+    torch.clear_autocast_cache()
     return loss.item()
