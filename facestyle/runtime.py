@@ -16,6 +16,7 @@ from facestyle.precision import autocast
 from facestyle.style.adapt import AdaptConfig, adapt_head
 from facestyle.style.estimate import instant_head
 from facestyle.style.prior import HR_SIZE, FacePrior
+from facestyle.style.regressor import HeadRegressor
 from facestyle.weights import WEIGHTS_DIR, load_generator
 
 
@@ -29,6 +30,7 @@ class Runtime:
     device: str
     stylizer: Stylizer
     prior: FacePrior
+    regressor: HeadRegressor | None = None  # the learned instant estimate, where one ships for the model
 
     @property
     def head_dim(self) -> int:
@@ -43,7 +45,7 @@ class Runtime:
         return align_face(rgb, face.landmarks, HR_SIZE)[0]
 
     def instant_head(self, crop: np.ndarray) -> torch.Tensor:
-        return instant_head(self.stylizer.generator, crop, self.prior)
+        return instant_head(self.stylizer.generator, crop, self.prior, self.regressor)
 
     def adapt(self, crop: np.ndarray, init: torch.Tensor, steps: int, progress=None, should_stop=None, critic=None,
               max_seconds: float | None = None):
@@ -87,7 +89,9 @@ def get_runtime(model: str, device: str = "cpu", lr_size: int = 64, max_batch: i
     stylizer = Stylizer(generator, FaceDetector(device=device), lr_size=lr_size, max_batch=max_batch,
                         max_wait=max_wait, device=device, precision=precision,
                         min_lr_size=min_lr_size)
-    return Runtime(model, device, stylizer, FacePrior.load(WEIGHTS_DIR / "face_prior.npz"))
+    regressor = WEIGHTS_DIR / f"head_regressor_{model}.npz"
+    return Runtime(model, device, stylizer, FacePrior.load(WEIGHTS_DIR / "face_prior.npz"),
+                   HeadRegressor.load(regressor, generator.head_dim - 12) if regressor.exists() else None)
 
 
 def runtime_for(settings, model: str | None = None) -> Runtime:
