@@ -45,7 +45,8 @@ class Runtime:
         return align_face(rgb, face.landmarks, HR_SIZE)[0]
 
     def instant_head(self, crop: np.ndarray) -> torch.Tensor:
-        return instant_head(self.stylizer.generator, crop, self.prior, self.regressor)
+        with autocast(self.stylizer.precision, self.stylizer.device):  # the learned part runs the generator
+            return instant_head(self.stylizer.generator, crop, self.prior, self.regressor)
 
     def adapt(self, crop: np.ndarray, init: torch.Tensor, steps: int, progress=None, should_stop=None, critic=None,
               max_seconds: float | None = None):

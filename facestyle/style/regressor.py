@@ -23,7 +23,8 @@ def describe(crop: np.ndarray) -> np.ndarray:
     x = inner_face(torch.from_numpy(np.array(crop)).permute(2, 0, 1).float().div(255)[None])
     y = luma(x)
     y = (y - y.mean()) / (y.std() + 1e-4) * 0.2 + 0.45
-    feats = vgg()(y.expand(-1, 3, -1, -1))
+    with torch.autocast("cpu", enabled=False):  # fp32 as in training, whatever context the caller holds
+        feats = vgg()(y.expand(-1, 3, -1, -1))
     return torch.cat([torch.cat([f.mean((2, 3)), f.std((2, 3))], 1)[0] for f in feats]).numpy().astype(np.float64)
 
 
