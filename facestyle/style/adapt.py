@@ -9,7 +9,8 @@ Losses (each weighted in AdaptConfig):
 - structure: standardised low-frequency luminance of each output matches its input, so faces keep their shape;
 - adversarial (optional, w_adv): the style's patch critic (style/critic.py), trained alongside on the
   reference's patches against generated faces, must take generated patches for the reference's;
-- anchor: the normalisation part stays near its start, which keeps the frozen trunk in its working range.
+- anchor: the normalisation part stays near the photo head's, which keeps the frozen trunk in its working range
+  (near the photo head, not near the start: a learned instant start must not move the anchor with it).
 The colour transform and the normalisation parameters are optimised as two groups with their own rates.
 """
 
@@ -82,6 +83,7 @@ def adapt_head(generator: SRResNet, reference_crop: np.ndarray, prior: FacePrior
     mu_r, cov_r = _moments(ref[None], mask_hr)
     init = init_head.detach().clone().to(device)
     film = init[:-12].clone().requires_grad_(True)
+    photo_film = generator.photo_head.detach()[:-12].to(device)
     colour_params = init[-12:].clone().requires_grad_(True)
     opt = torch.optim.Adam([{"params": [film], "lr": cfg.lr}, {"params": [colour_params], "lr": cfg.lr_colour}])
     if critic is not None:
@@ -116,7 +118,7 @@ def adapt_head(generator: SRResNet, reference_crop: np.ndarray, prior: FacePrior
         colour = (mu_o - mu_r).abs().sum() + (cov_o - cov_r).abs().sum()
         structure = F.l1_loss(_standardised_luma(out), _standardised_luma(faces))
         texture = gram_distance(gram_luma(inner_face(out)), ref_grams) if cfg.w_texture else torch.zeros(())
-        anchor = (film - init[:-12]).pow(2).mean()
+        anchor = (film - photo_film).pow(2).mean()
         adv, critic_loss = torch.zeros(()), 0.0
         if critic is not None:
             # real: the reference, sharp and blurred (so sharpness is no cue); fake: generated faces, styled
