@@ -26,7 +26,7 @@ from facestyle.faces import Face, align_face
 from facestyle.style.colour import ColourTarget, colour_moments, gaussian_w2
 from facestyle.style.critic import PatchCritic
 from facestyle.style.prior import HR_SIZE, face_region_pixels
-from facestyle.style.texture import gram_distance, gram_luma, inner_face
+from facestyle.style.texture import crop_tensor, gram_distance, gram_luma, inner_face
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -54,7 +54,7 @@ def colour_distance_sliced(a: np.ndarray, b: np.ndarray) -> float:
 
 @torch.no_grad()
 def texture_distance(a: np.ndarray, b: np.ndarray) -> float:
-    ta, tb = (inner_face(torch.from_numpy(np.array(c)).permute(2, 0, 1).float().div(255)[None]) for c in (a, b))
+    ta, tb = (inner_face(crop_tensor(c)) for c in (a, b))
     return float(gram_distance(gram_luma(ta), gram_luma(tb)))
 
 
@@ -169,7 +169,7 @@ def score_critics(rt, reports: list[StyleReport], photos: list[np.ndarray], refe
         own = score(inputs[r.style])
         photo = [score(b) for b in photo_inputs]
         other = [score(b) for name, b in inputs.items() if name != r.style]
-        tuned = [score(torch.from_numpy(c).permute(2, 0, 1).float().div(255)[None]) for c in r.crops["tuned"]]
+        tuned = [score(crop_tensor(c)) for c in r.crops["tuned"]]
         r.critic_scores = {"own_reference": own, "photos": float(np.mean(photo)),
                            "other_references": float(np.mean(other)) if other else None,
                            "tuned_outputs": float(np.mean(tuned)),

@@ -15,7 +15,7 @@ from facestyle.models import SRResNet
 from facestyle.style.colour import colour_moments, gaussian_transport
 from facestyle.style.prior import FacePrior
 from facestyle.style.regressor import HeadRegressor, describe
-from facestyle.style.texture import gram_distance, gram_luma, inner_face
+from facestyle.style.texture import crop_tensor, gram_distance, gram_luma, inner_face
 
 MOVE_SCALES = (0.0, 0.5, 1.0)
 
@@ -48,8 +48,7 @@ def best_scale(generator: SRResNet, head: torch.Tensor, move: torch.Tensor, refe
     line work); for flat cartoons it overshoots, and this is where that shows."""
     device = next(generator.parameters()).device
     x = prior.sample(faces, np.random.default_rng(0)).to(device).contiguous(memory_format=torch.channels_last)
-    ref = torch.from_numpy(np.array(reference_crop)).permute(2, 0, 1).float().div(255)[None]
-    target = gram_luma(inner_face(ref.to(device)))
+    target = gram_luma(inner_face(crop_tensor(reference_crop).to(device)))
     losses = []
     for s in MOVE_SCALES:
         h = head.clone()

@@ -14,17 +14,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from facestyle.style.texture import inner_face, luma, vgg
+from facestyle.style.texture import crop_tensor, inner_face, luma_features
 
 
 @torch.no_grad()
 def describe(crop: np.ndarray) -> np.ndarray:
     """An aligned face crop (uint8 RGB) -> (896,) texture descriptor."""
-    x = inner_face(torch.from_numpy(np.array(crop)).permute(2, 0, 1).float().div(255)[None])
-    y = luma(x)
-    y = (y - y.mean()) / (y.std() + 1e-4) * 0.2 + 0.45
     with torch.autocast("cpu", enabled=False):  # fp32 as in training, whatever context the caller holds
-        feats = vgg()(y.expand(-1, 3, -1, -1))
+        feats = luma_features(inner_face(crop_tensor(crop)))
     return torch.cat([torch.cat([f.mean((2, 3)), f.std((2, 3))], 1)[0] for f in feats]).numpy().astype(np.float64)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -28,13 +29,22 @@ def luma(x: torch.Tensor) -> torch.Tensor:
     return (x * torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1).to(x)).sum(1, keepdim=True)
 
 
-def gram_luma(x: torch.Tensor) -> list[torch.Tensor]:
-    """x (N,3,H,W) in 0..1 -> Gram matrices of VGG features of its standardised luminance."""
+def crop_tensor(crop: np.ndarray) -> torch.Tensor:
+    """An aligned crop (H,W,3 uint8 or float 0..255) -> (1,3,H,W) float in 0..1."""
+    return torch.from_numpy(np.array(crop)).permute(2, 0, 1).float().div(255)[None]
+
+
+def luma_features(x: torch.Tensor) -> list[torch.Tensor]:
+    """x (N,3,H,W) in 0..1 -> VGG features (TEXTURE_LAYERS) of its standardised luminance: colour-blind."""
     y = luma(x)
     y = (y - y.mean((2, 3), keepdim=True)) / (y.std((2, 3), keepdim=True) + 1e-4) * 0.2 + 0.45
-    net = vgg().to(x.device)
+    return vgg().to(x.device)(y.expand(-1, 3, -1, -1))
+
+
+def gram_luma(x: torch.Tensor) -> list[torch.Tensor]:
+    """x (N,3,H,W) in 0..1 -> Gram matrices of VGG features of its standardised luminance."""
     grams = []
-    for f in net(y.expand(-1, 3, -1, -1)):
+    for f in luma_features(x):
         n, c, h, w = f.shape
         f = f.reshape(n, c, h * w)
         grams.append(f @ f.transpose(1, 2) / (c * h * w))
