@@ -174,16 +174,12 @@ def _eval_style(a: argparse.Namespace) -> int:
         markdown,
         summary,
     )
-
-    def shrink(rgb, side=512):
-        from facestyle.imresize import imresize_uint8
-
-        return imresize_uint8(rgb, side / max(rgb.shape[:2])) if max(rgb.shape[:2]) > side else rgb
+    from facestyle.imresize import fit_within
 
     root = data_root()
     face_paths = list_images(Path(a.faces)) if a.faces else face_split(root / "faces/single")[1]
     style_paths = list_images(Path(a.styles) if a.styles else root / "styles")
-    faces = [(p.name, shrink(load_rgb(p))) for p in face_paths[: a.limit_faces]]
+    faces = [(p.name, fit_within(load_rgb(p), 512)) for p in face_paths[: a.limit_faces]]
     styles = [(p.name, load_rgb(p)) for p in style_paths[: a.limit_styles]]
     reports = evaluate_styles(_runtime(a.model), faces, styles, a.steps, max_seconds=_max_seconds(a), embedder=None if a.no_identity else dlib_embedder())
     result = summary(reports)

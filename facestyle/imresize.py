@@ -55,6 +55,11 @@ def imresize(img: torch.Tensor, scale: float | None = None, size: tuple[int, int
     return torch.matmul(torch.matmul(mh, img), mw.T)
 
 
+def fit_within(arr: np.ndarray, side: int) -> np.ndarray:
+    """A uint8 picture shrunk (MATLAB bicubic) so its longer side is at most `side`; smaller ones as they are."""
+    return imresize_uint8(arr, side / max(arr.shape[:2])) if max(arr.shape[:2]) > side else arr
+
+
 def imresize_uint8(arr: np.ndarray, scale: float) -> np.ndarray:
     """Resize an HxW or HxWxC uint8 array and round to uint8, exactly as MATLAB would return it."""
     t = torch.from_numpy(arr.astype(np.float64))

@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 from facestyle.data import data_root, face_split, list_images, load_rgb
 from facestyle.eval.style import _agg, score_output
 from facestyle.faces import align_face
-from facestyle.imresize import imresize_uint8
+from facestyle.imresize import fit_within
 from facestyle.runtime import NoFace, get_runtime
 from facestyle.style.colour import ColourTarget
 from facestyle.style.estimate import instant_head
@@ -35,10 +35,9 @@ a = p.parse_args()
 root = data_root()
 rt = get_runtime("lite")
 reg = HeadRegressor.load(Path(a.regressor)) if a.regressor else rt.regressor
-shrink = lambda rgb: imresize_uint8(rgb, 512 / max(rgb.shape[:2])) if max(rgb.shape[:2]) > 512 else rgb  # noqa: E731
 faces = []
 for path in face_split(root / "faces/single")[1][: a.faces]:
-    rgb = shrink(load_rgb(path))
+    rgb = fit_within(load_rgb(path), 512)
     found = rt.stylizer.detect(rgb)
     if found:
         faces.append((rgb, max(found, key=lambda f: f.box[2] - f.box[0])))

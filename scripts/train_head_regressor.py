@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from facestyle.data import data_root, face_split, load_rgb
-from facestyle.imresize import imresize_uint8
+from facestyle.imresize import fit_within
 from facestyle.runtime import NoFace, get_runtime
 from facestyle.style.procedural import STYLES
 from facestyle.style.regressor import HeadRegressor, describe, held_out_error
@@ -39,8 +39,7 @@ else:
     for si, (sname, make) in enumerate(STYLES.items()):
         for j in range(a.faces_per_style):
             path = train[(si * a.faces_per_style + j) * 3 % len(train)]  # a different face for every pair
-            rgb = load_rgb(path)
-            rgb = imresize_uint8(rgb, 384 / max(rgb.shape[:2])) if max(rgb.shape[:2]) > 384 else rgb
+            rgb = fit_within(load_rgb(path), 384)
             try:
                 crop = rt.reference_crop(make(rgb))
             except NoFace:

@@ -44,3 +44,11 @@ def test_downscale_matches_the_published_matlab_lr_images():
             assert close.mean() >= (0.985 if path.name == "ppt3.png" else 0.99), (path, close.mean())
             total.append(close.ravel())
         assert np.concatenate(total).mean() >= 0.995, set_name
+
+
+def test_fit_within_shrinks_only_what_is_larger():
+    from facestyle.imresize import fit_within
+
+    big, small = np.zeros((600, 300, 3), np.uint8), np.zeros((100, 50, 3), np.uint8)
+    assert fit_within(big, 512).shape == (512, 256, 3)
+    assert fit_within(small, 512) is small
