@@ -54,8 +54,10 @@ def teal_orange(rgb: np.ndarray) -> np.ndarray:
     x = rgb.astype(np.float32) / 255
     y = x @ np.array([0.299, 0.587, 0.114], np.float32)
     s = y * y * (3 - 2 * y)
-    tint = np.where(s[..., None] < 0.5, [0.0, 0.5, 0.55], [1.0, 0.6, 0.35])
-    out = s[..., None] * 0.65 + tint * 0.35 * np.abs(s[..., None] - 0.5) * 2 + s[..., None] * 0.35 * (1 - np.abs(s[..., None] - 0.5) * 2)
+    s = s[..., None]
+    tint = np.where(s < 0.5, [0.0, 0.5, 0.55], [1.0, 0.6, 0.35])
+    w = np.abs(s - 0.5) * 2  # how far into the shadows or highlights: how much of the tint
+    out = s * 0.65 + 0.35 * (tint * w + s * (1 - w))
     return np.clip(out * 255, 0, 255).astype(np.uint8)
 
 
