@@ -1,4 +1,4 @@
-"""`facestyle` command line: serve, worker, stylize, upscale, adapt, train-sr, eval-sr.
+"""`facestyle` command line: serve, worker, stylize, upscale, adapt, train-sr, train-styles, eval-sr, eval-style.
 
 Imports stay inside the commands so that training runs on machines without the web stack.
 """
@@ -20,6 +20,30 @@ def _train_sr(a: argparse.Namespace) -> int:
                       **({"device": a.device} if a.device else {}))
     Trainer(cfg).run()
     print(f"weights written to {cfg.out}")
+    return 0
+
+
+def _train_styles(a: argparse.Namespace) -> int:
+    import torch
+
+    from facestyle.data import data_root, face_split
+    from facestyle.faces import FaceDetector
+    from facestyle.style.prior import aligned_crops
+    from facestyle.train.sr import TrainConfig, build_sampler
+    from facestyle.train.styles import StyleTrainConfig, StyleTrainer
+    from facestyle.weights import load_generator, style_heads
+
+    root = Path(a.data) if a.data else data_root()
+    init = a.init or f"srresnet_{a.model}"
+    crops = aligned_crops(face_split(root / "faces/single")[0], FaceDetector())
+    print(f"{len(crops)} training faces", flush=True)
+    sampler = build_sampler(TrainConfig(model=a.model, data=str(root), faces=True, device="cpu", seed=a.seed))
+    trainer = StyleTrainer(load_generator(init), crops, sampler,
+                           StyleTrainConfig(seconds=a.minutes * 60, steps=a.steps, seed=a.seed),
+                           style_heads=style_heads(init))
+    trainer.run()
+    torch.save(trainer.checkpoint(init=init, faces=len(crops), device="cpu"), a.out)
+    print(f"{trainer.step} steps in {trainer.seconds:.0f} s; weights written to {a.out}")
     return 0
 
 
@@ -328,6 +352,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device")
     t.add_argument("--time-limit", type=float, help="seconds; stop and save when reached")
     t.set_defaults(func=_train_sr)
+
+    ts = sub.add_parser("train-styles", help="fine-tune a trained generator multi-style on procedural styles (a "
+                        "head each) so that style heads have a space to move in; the photo head keeps its SR loss")
+    ts.add_argument("--model", default="lite", choices=["lite", "full"])
+    ts.add_argument("--init", help="weights to start from (default: weights/srresnet_MODEL.pt; its style heads too)")
+    ts.add_argument("--minutes", type=float, default=30)
+    ts.add_argument("--steps", type=int)
+    ts.add_argument("--out", default="runs/srresnet_lite_styles.pt")
+    ts.add_argument("--data", help="data folder (default ../shared/data or $FACESTYLE_DATA)")
+    ts.add_argument("--seed", type=int, default=0)
+    ts.set_defaults(func=_train_styles)
 
     e = sub.add_parser("eval-sr", help="4x PSNR/SSIM (Y, shave 4) on the SR benchmarks")
     e.add_argument("--data", help="folder holding Set5/Set14/BSD100 (default ../shared/data/sr)")

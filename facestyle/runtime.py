@@ -14,10 +14,12 @@ from facestyle.faces import FaceDetector, align_face
 from facestyle.pipeline import Stylizer
 from facestyle.precision import autocast
 from facestyle.style.adapt import AdaptConfig, adapt_head
+from facestyle.style.detectable import FaceLikeness
 from facestyle.style.estimate import instant_head
-from facestyle.style.prior import HR_SIZE, FacePrior
+from facestyle.style.prior import HR_SIZE, LR_SIZE, FacePrior
 from facestyle.style.regressor import HeadRegressor
 from facestyle.weights import WEIGHTS_DIR, load_generator
+from facestyle.weights import style_heads as load_style_heads
 
 
 class NoFace(ValueError):
@@ -31,6 +33,7 @@ class Runtime:
     stylizer: Stylizer
     prior: FacePrior
     regressor: HeadRegressor | None = None  # the learned instant estimate, where one ships for the model
+    style_heads: torch.Tensor | None = None  # heads the generator learned multi-style (train/styles.py)
 
     @property
     def head_dim(self) -> int:
@@ -46,14 +49,25 @@ class Runtime:
 
     def instant_head(self, crop: np.ndarray) -> torch.Tensor:
         with autocast(self.stylizer.precision, self.stylizer.device):  # the learned part runs the generator
-            return instant_head(self.stylizer.generator, crop, self.prior, self.regressor)
+            return instant_head(self.stylizer.generator, crop, self.prior, self.regressor, style_heads=self.style_heads)
 
     def adapt(self, crop: np.ndarray, init: torch.Tensor, steps: int, progress=None, should_stop=None, critic=None,
-              max_seconds: float | None = None):
+              max_seconds: float | None = None, **config):
+        """Fine-tune `init` on the reference crop; `config` overrides AdaptConfig's loss weights."""
+        cfg = AdaptConfig(steps=steps, max_seconds=max_seconds, **config)
         with autocast(self.stylizer.precision, self.stylizer.device):  # the generator's own float type
-            return adapt_head(self.stylizer.generator, crop, self.prior, init,
-                              AdaptConfig(steps=steps, max_seconds=max_seconds),
-                              progress=progress, should_stop=should_stop, critic=critic)
+            return adapt_head(self.stylizer.generator, crop, self.prior, init, cfg, progress=progress,
+                              should_stop=should_stop, critic=critic,
+                              likeness=self.face_likeness if cfg.w_detect else None)
+
+    @functools.cached_property
+    def face_likeness(self) -> FaceLikeness | None:
+        """MTCNN's nets at the box it puts around an aligned face (the photo rendering of the prior's mean face)."""
+        mean = torch.from_numpy(self.prior.mean.reshape(1, LR_SIZE, LR_SIZE, 3)).permute(0, 3, 1, 2).float()
+        g = self.stylizer.generator
+        with torch.no_grad():
+            out = g(mean.to(next(g.parameters()).device)).float().clamp(0, 1)[0].cpu()
+        return FaceLikeness.of_aligned(self.stylizer.detector, out.permute(1, 2, 0).mul(255).round().byte().numpy())
 
     def style_score(self, critic, rgb: np.ndarray) -> tuple[float, int]:
         """The critic's probability that the picture's faces (or, with none, its centre) are in the style."""
@@ -87,12 +101,14 @@ def png_array(data: bytes) -> np.ndarray:
 def get_runtime(model: str, device: str = "cpu", lr_size: int = 64, max_batch: int = 8,
                 max_wait: float = 0.01, precision: str = "auto", min_lr_size: int | None = None) -> Runtime:
     generator = load_generator(f"srresnet_{model}")
+    style_heads = load_style_heads(f"srresnet_{model}")
     stylizer = Stylizer(generator, FaceDetector(device=device), lr_size=lr_size, max_batch=max_batch,
                         max_wait=max_wait, device=device, precision=precision,
                         min_lr_size=min_lr_size)
     regressor = WEIGHTS_DIR / f"head_regressor_{model}.npz"
     return Runtime(model, device, stylizer, FacePrior.load(WEIGHTS_DIR / "face_prior.npz"),
-                   HeadRegressor.load(regressor, generator.head_dim - 12) if regressor.exists() else None)
+                   HeadRegressor.load(regressor, generator.head_dim - 12) if regressor.exists() else None,
+                   style_heads)
 
 
 def runtime_for(settings, model: str | None = None) -> Runtime:

@@ -26,6 +26,12 @@ def _load(path: str) -> dict:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def style_heads(name: str) -> torch.Tensor | None:
+    """The heads a generator learned multi-style (train/styles.py), shipped in its checkpoint; None if none."""
+    path = weight_path(name)
+    return _load(str(path)).get("style_heads") if path.exists() else None
+
+
 def load_generator(name: str) -> SRResNet:
     """A fresh eval-mode generator from a shipped weight name (srresnet_lite, ...) or a .pt path."""
     path = weight_path(name)

@@ -146,14 +146,17 @@ def test_a_critic_step_inside_a_long_bf16_autocast_trains_on_its_new_weights():
 
 
 def test_the_learned_move_is_taken_further_for_a_line_style_than_for_a_photo(runtime, astronaut):
-    from facestyle.style.estimate import best_scale, instant_head
+    from facestyle.style.estimate import MOVE_SCALES, closest_texture, instant_head
     from facestyle.style.regressor import describe
 
     def scale(reference):
         crop = runtime.reference_crop(reference)
         move = torch.from_numpy(runtime.regressor.predict(describe(crop))[0]).float()
         closed = instant_head(runtime.stylizer.generator, crop, runtime.prior)
-        return best_scale(runtime.stylizer.generator, closed, move, crop, runtime.prior, 4)
+        heads = [closed.clone() for _ in MOVE_SCALES]
+        for h, s in zip(heads, MOVE_SCALES):
+            h[:-12] += s * move
+        return MOVE_SCALES[closest_texture(runtime.stylizer.generator, heads, crop, runtime.prior, 4)]
 
     # the prior's faces are blurrier than photos, so even a photo reference takes some sharpening; a pencil
     # sketch of the same photo takes the whole move (measured: 1.0 and 0.5)

@@ -28,31 +28,40 @@ def set_colour(head: torch.Tensor, a: np.ndarray, b: np.ndarray) -> torch.Tensor
 
 
 def instant_head(generator: SRResNet, reference_crop: np.ndarray, prior: FacePrior,
-                 regressor: HeadRegressor | None = None, faces: int = 4) -> torch.Tensor:
-    """The photo head with its colour transform replaced by the photo-face -> reference-face transport and,
-    given a regressor, its normalisation part moved as predicted from the reference's texture."""
+                 regressor: HeadRegressor | None = None, faces: int = 4,
+                 style_heads: torch.Tensor | None = None) -> torch.Tensor:
+    """The photo head with its colour transform replaced by the photo-face -> reference-face transport; its
+    normalisation part is then whichever candidate renders `faces` prior faces closest to the reference's
+    texture: the photo head's, the regressor's predicted move (taken 0.5 or 1 times), or one of the
+    generator's learned style heads (train/styles.py)."""
     mu_r, cov_r = colour_moments(reference_crop)
     a, b = gaussian_transport(prior.colour_mean, prior.colour_cov, mu_r, cov_r)
     head = set_colour(generator.photo_head.detach().cpu(), a, b)
+    candidates = [head]
     if regressor is not None:
         move = torch.from_numpy(regressor.predict(describe(reference_crop))[0]).to(head)
-        head[:-12] += best_scale(generator, head, move, reference_crop, prior, faces) * move
-    return head
+        for s in MOVE_SCALES[1:]:
+            candidates.append(head.clone())
+            candidates[-1][:-12] += s * move
+    for h in style_heads if style_heads is not None else []:
+        candidates.append(head.clone())
+        candidates[-1][:-12] = h[:-12].to(head)
+    if len(candidates) == 1:
+        return head
+    return candidates[closest_texture(generator, candidates, reference_crop, prior, faces)]
 
 
 @torch.no_grad()
-def best_scale(generator: SRResNet, head: torch.Tensor, move: torch.Tensor, reference_crop: np.ndarray,
-               prior: FacePrior, faces: int) -> float:
-    """How far to take the predicted move: the scale whose faces (fixed prior samples) come closest to the
-    reference by the adaptation's own texture loss. The prediction is mostly the move all styles share (add
-    line work); for flat cartoons it overshoots, and this is where that shows."""
+def closest_texture(generator: SRResNet, heads: list[torch.Tensor], reference_crop: np.ndarray, prior: FacePrior,
+                    faces: int) -> int:
+    """Which head renders fixed prior faces closest to the reference by the adaptation's own texture loss. A
+    regressor's prediction is mostly the move all styles share (add line work): for flat cartoons it
+    overshoots, and this is where that shows."""
     device = next(generator.parameters()).device
     x = prior.sample(faces, np.random.default_rng(0)).to(device).contiguous(memory_format=torch.channels_last)
     target = gram_luma(inner_face(crop_tensor(reference_crop).to(device)))
     losses = []
-    for s in MOVE_SCALES:
-        h = head.clone()
-        h[:-12] += s * move
+    for h in heads:
         out = generator(x, h.to(device)[None].expand(faces, -1)).float().clamp(0, 1)
         losses.append(float(gram_distance(gram_luma(inner_face(out)), target)))
-    return MOVE_SCALES[int(np.argmin(losses))]
+    return int(np.argmin(losses))
