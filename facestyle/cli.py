@@ -37,11 +37,12 @@ def _train_styles(a: argparse.Namespace) -> int:
     init = a.init or f"srresnet_{a.model}"
     crops = aligned_crops(face_split(root / "faces/single")[0], FaceDetector())
     print(f"{len(crops)} training faces", flush=True)
-    sampler = build_sampler(TrainConfig(model=a.model, data=str(root), faces=True, device="cpu", seed=a.seed))
+    sampler = build_sampler(TrainConfig(model=a.model, data=str(root), faces=False, device="cpu", seed=a.seed))  # T91 + BSD200
     trainer = StyleTrainer(load_generator(init), crops, sampler,
                            StyleTrainConfig(seconds=a.minutes * 60, steps=a.steps, seed=a.seed),
                            style_heads=style_heads(init))
     trainer.run()
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     torch.save(trainer.checkpoint(init=init, faces=len(crops), device="cpu"), a.out)
     print(f"{trainer.step} steps in {trainer.seconds:.0f} s; weights written to {a.out}")
     return 0

@@ -14,9 +14,8 @@ from facestyle.faces import FaceDetector, align_face
 from facestyle.pipeline import Stylizer
 from facestyle.precision import autocast
 from facestyle.style.adapt import AdaptConfig, adapt_head
-from facestyle.style.detectable import FaceLikeness
 from facestyle.style.estimate import instant_head
-from facestyle.style.prior import HR_SIZE, LR_SIZE, FacePrior
+from facestyle.style.prior import HR_SIZE, FacePrior
 from facestyle.style.regressor import HeadRegressor
 from facestyle.weights import WEIGHTS_DIR, load_generator
 from facestyle.weights import style_heads as load_style_heads
@@ -53,21 +52,11 @@ class Runtime:
 
     def adapt(self, crop: np.ndarray, init: torch.Tensor, steps: int, progress=None, should_stop=None, critic=None,
               max_seconds: float | None = None, **config):
-        """Fine-tune `init` on the reference crop; `config` overrides AdaptConfig's loss weights."""
-        cfg = AdaptConfig(steps=steps, max_seconds=max_seconds, **config)
+        """Fine-tune `init` on the reference crop; `config` overrides AdaptConfig's other fields."""
         with autocast(self.stylizer.precision, self.stylizer.device):  # the generator's own float type
-            return adapt_head(self.stylizer.generator, crop, self.prior, init, cfg, progress=progress,
-                              should_stop=should_stop, critic=critic,
-                              likeness=self.face_likeness if cfg.w_detect else None)
-
-    @functools.cached_property
-    def face_likeness(self) -> FaceLikeness | None:
-        """MTCNN's nets at the box it puts around an aligned face (the photo rendering of the prior's mean face)."""
-        mean = torch.from_numpy(self.prior.mean.reshape(1, LR_SIZE, LR_SIZE, 3)).permute(0, 3, 1, 2).float()
-        g = self.stylizer.generator
-        with torch.no_grad():
-            out = g(mean.to(next(g.parameters()).device)).float().clamp(0, 1)[0].cpu()
-        return FaceLikeness.of_aligned(self.stylizer.detector, out.permute(1, 2, 0).mul(255).round().byte().numpy())
+            return adapt_head(self.stylizer.generator, crop, self.prior, init,
+                              AdaptConfig(steps=steps, max_seconds=max_seconds, **config),
+                              progress=progress, should_stop=should_stop, critic=critic)
 
     def style_score(self, critic, rgb: np.ndarray) -> tuple[float, int]:
         """The critic's probability that the picture's faces (or, with none, its centre) are in the style."""

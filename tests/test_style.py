@@ -161,3 +161,20 @@ def test_the_learned_move_is_taken_further_for_a_line_style_than_for_a_photo(run
     # the prior's faces are blurrier than photos, so even a photo reference takes some sharpening; a pencil
     # sketch of the same photo takes the whole move (measured: 1.0 and 0.5)
     assert scale(pencil(astronaut)) > scale(astronaut)
+
+
+def test_the_instant_estimate_starts_from_the_learned_style_head_nearest_the_reference(runtime, astronaut):
+    from facestyle.style.estimate import instant_head
+
+    gen, prior = runtime.stylizer.generator, runtime.prior
+    sketch = runtime.reference_crop(pencil(astronaut))
+    closed = instant_head(gen, sketch, prior)
+    tuned, _ = runtime.adapt(sketch, closed, 20)  # a head that has learned this sketch (as train-styles' heads have theirs)
+    noise = gen.photo_head.detach().clone()
+    noise[:-12] += 0.5 * torch.randn(len(noise) - 12, generator=torch.Generator().manual_seed(0))
+    heads = torch.stack([noise, tuned])
+    with torch.no_grad():
+        start = instant_head(gen, sketch, prior, style_heads=heads)
+        photo_start = instant_head(gen, runtime.reference_crop(astronaut), prior, style_heads=heads[:1])
+    assert torch.equal(start[:-12], tuned[:-12]) and torch.equal(start[-12:], closed[-12:])  # its own colour map kept
+    assert torch.equal(photo_start[:-12], gen.photo_head.detach()[:-12])  # a worse candidate is not taken

@@ -9,8 +9,6 @@ Losses (each weighted in AdaptConfig):
 - structure: standardised low-frequency luminance of each output matches its input, so faces keep their shape;
 - adversarial (optional, w_adv): the style's patch critic (style/critic.py), trained alongside on the
   reference's patches against generated faces, must take generated patches for the reference's;
-- detectable (w_detect): MTCNN's own nets must still score each generated face as a face
-  (style/detectable.py), so pale line-art styles do not whiten faces past finding;
 - anchor: the normalisation part stays near the photo head's, which keeps the frozen trunk in its working range
   (near the photo head, not near the start: a learned instant start must not move the anchor with it).
 The colour transform and the normalisation parameters are optimised as two groups with their own rates.
@@ -30,7 +28,6 @@ from facestyle.faces.paste import feather_mask
 from facestyle.imresize import imresize
 from facestyle.models import SRResNet
 from facestyle.style.critic import PatchCritic, critic_step, random_patches
-from facestyle.style.detectable import FaceLikeness
 from facestyle.style.prior import FacePrior
 from facestyle.style.texture import gram_distance, gram_luma, inner_face, luma
 
@@ -51,9 +48,7 @@ class AdaptConfig:
     w_structure: float = 0.5
     w_anchor: float = 1.0
     w_adv: float = 0.0
-    w_detect: float = 0.0
     anchor_to: str = "photo"  # or "start": hold the normalisation part near the instant head's (a style head)
-    pale_faces: float = 0.0  # this share of each batch's prior faces is washed out: the photos line art loses
     lr_colour: float = 0.005
     patch: int = 48
     seed: int = 0
@@ -73,25 +68,12 @@ def _standardised_luma(x: torch.Tensor, size: int = 32) -> torch.Tensor:
     return (y - y.mean((2, 3), keepdim=True)) / (y.std((2, 3), keepdim=True) + 1e-4)
 
 
-def _washed_out(faces: torch.Tensor, rng: np.random.Generator, share: float) -> torch.Tensor:
-    """Bright, low-contrast versions (children, overexposed or blurred photos) of a random `share` of the faces:
-    the PCA prior's truncated samples are all well exposed."""
-    if share <= 0:
-        return faces  # and no draws: the prior's sample sequence stays what it was
-    pick = torch.from_numpy(rng.random(len(faces)) < share)[:, None, None, None]
-    contrast = torch.from_numpy(rng.uniform(0.4, 0.8, (len(faces), 1, 1, 1))).float()
-    lift = torch.from_numpy(rng.uniform(0.05, 0.2, (len(faces), 1, 1, 1))).float()
-    mean = faces.mean((1, 2, 3), keepdim=True)
-    pale = ((faces - mean) * contrast + mean + lift).clamp(0, 1)
-    return torch.where(pick, pale, faces)
-
-
 def adapt_head(generator: SRResNet, reference_crop: np.ndarray, prior: FacePrior, init_head: torch.Tensor,
                cfg: AdaptConfig = AdaptConfig(), progress: Callable[[int, int, float], None] | None = None,
-               should_stop: Callable[[], bool] | None = None, critic: PatchCritic | None = None,
-               likeness: FaceLikeness | None = None) -> tuple[torch.Tensor, list[dict]]:
+               should_stop: Callable[[], bool] | None = None, critic: PatchCritic | None = None
+               ) -> tuple[torch.Tensor, list[dict]]:
     """Returns the tuned head and the per-step losses (fewer than cfg.steps where cfg.max_seconds ran out); a
-    given `critic` is trained in place alongside; `likeness` scores the detectable loss (cfg.w_detect)."""
+    given `critic` is trained in place alongside."""
     device = next(generator.parameters()).device
     generator.requires_grad_(False)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -131,14 +113,13 @@ def adapt_head(generator: SRResNet, reference_crop: np.ndarray, prior: FacePrior
         heads = head.unsqueeze(0).expand(cfg.batch, -1)
         internal = F.l1_loss(generator(lr_crops, heads), crops)
         # colour and structure on faces from the prior
-        faces = _washed_out(prior.sample(cfg.batch, rng), rng, cfg.pale_faces).to(device)
+        faces = prior.sample(cfg.batch, rng).to(device)
         out = generator(faces, heads)
         mu_o, cov_o = _moments(out, mask_hr)
         colour = (mu_o - mu_r).abs().sum() + (cov_o - cov_r).abs().sum()
         structure = F.l1_loss(_standardised_luma(out), _standardised_luma(faces))
         texture = gram_distance(gram_luma(inner_face(out)), ref_grams) if cfg.w_texture else torch.zeros(())
         anchor = (film - anchor_film).pow(2).mean()
-        detect = likeness(out) if (likeness is not None and cfg.w_detect) else torch.zeros(())
         adv, critic_loss = torch.zeros(()), 0.0
         if critic is not None:
             # real: the reference, sharp and blurred (so sharpness is no cue); fake: generated faces, styled
@@ -152,12 +133,12 @@ def adapt_head(generator: SRResNet, reference_crop: np.ndarray, prior: FacePrior
                 logits = critic(random_patches(out, 8, cfg.patch, gen))
                 adv = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
         loss = (cfg.w_internal * internal + cfg.w_colour * colour + cfg.w_texture * texture
-                + cfg.w_structure * structure + cfg.w_anchor * anchor + cfg.w_adv * adv + cfg.w_detect * detect)
+                + cfg.w_structure * structure + cfg.w_anchor * anchor + cfg.w_adv * adv)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         history.append({"step": step, "loss": loss.item(), "internal": internal.item(), "colour": colour.item(),
-                        "structure": structure.item(), "texture": texture.item(), "anchor": anchor.item(), "adv": adv.item(), "detect": detect.item(), "critic": critic_loss, "seconds": time.perf_counter() - t0})
+                        "structure": structure.item(), "texture": texture.item(), "anchor": anchor.item(), "adv": adv.item(), "critic": critic_loss, "seconds": time.perf_counter() - t0})
         if progress:
             progress(step, cfg.steps, loss.item())
         if cfg.max_seconds is not None and time.perf_counter() - t0 >= cfg.max_seconds:
