@@ -17,6 +17,7 @@ from facestyle.style.adapt import AdaptConfig, adapt_head
 from facestyle.style.estimate import instant_head
 from facestyle.style.prior import HR_SIZE, FacePrior
 from facestyle.style.regressor import HeadRegressor
+from facestyle.style.texture import crop_tensor
 from facestyle.weights import WEIGHTS_DIR, load_generator
 from facestyle.weights import style_heads as load_style_heads
 
@@ -71,7 +72,7 @@ class Runtime:
             side = min(rgb.shape[:2])
             y, x = (rgb.shape[0] - side) // 2, (rgb.shape[1] - side) // 2
             crops = [np.asarray(Image.fromarray(rgb[y : y + side, x : x + side]).resize((HR_SIZE, HR_SIZE)))]
-        batch = torch.stack([torch.from_numpy(np.array(c)).permute(2, 0, 1).float().div(255) for c in crops])
+        batch = torch.cat([crop_tensor(c) for c in crops])
         return batch, len(faces)
 
 

@@ -18,6 +18,7 @@ from facestyle.imresize import fit_within
 from facestyle.models import SRResNet
 from facestyle.style.prior import HR_SIZE, FacePrior, downscale
 from facestyle.style.procedural import STYLES
+from facestyle.style.texture import crop_tensor
 from facestyle.weights import WEIGHTS_DIR
 
 p = argparse.ArgumentParser()
@@ -36,7 +37,7 @@ for path in face_split(data_root() / "faces/single")[1][: a.faces]:
     rgb = fit_within(load_rgb(path), 512)
     face = max(det.detect(rgb), key=lambda f: f.box[2] - f.box[0])
     crop = align_face(rgb, face.landmarks, HR_SIZE)[0]
-    lrs.append((crop, torch.from_numpy(downscale(crop)).permute(2, 0, 1).float().div(255)[None].clamp(0, 1)))
+    lrs.append((crop, crop_tensor(downscale(crop)).clamp(0, 1)))
 if a.prior:
     for x in FacePrior.load(WEIGHTS_DIR / "face_prior.npz").sample(2, np.random.default_rng(0)):
         lrs.append((None, x[None]))

@@ -29,7 +29,13 @@ from facestyle.imresize import imresize
 from facestyle.models import SRResNet
 from facestyle.style.critic import PatchCritic, critic_step, random_patches
 from facestyle.style.prior import FacePrior
-from facestyle.style.texture import gram_distance, gram_luma, inner_face, luma
+from facestyle.style.texture import (
+    crop_tensor,
+    gram_distance,
+    gram_luma,
+    inner_face,
+    luma,
+)
 
 
 class Cancelled(Exception):
@@ -78,7 +84,7 @@ def adapt_head(generator: SRResNet, reference_crop: np.ndarray, prior: FacePrior
     generator.requires_grad_(False)
     gen = torch.Generator().manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    ref = torch.from_numpy(np.array(reference_crop)).permute(2, 0, 1).float().div(255).to(device)
+    ref = crop_tensor(reference_crop)[0].to(device)
     s = ref.shape[-1]
     mask_hr = torch.from_numpy(feather_mask(s) > 0.99).to(device)
     mu_r, cov_r = _moments(ref[None], mask_hr)

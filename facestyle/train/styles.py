@@ -23,6 +23,7 @@ from facestyle.models import SRResNet
 from facestyle.precision import autocast, resolve
 from facestyle.style.prior import downscale
 from facestyle.style.procedural import STYLES
+from facestyle.style.texture import crop_tensor
 from facestyle.train.pairs import PairSampler
 
 
@@ -46,7 +47,7 @@ class StyleTrainer:
         self.names = list(STYLES)
         self.rng = np.random.default_rng(cfg.seed)
         self.hr = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2)  # uint8: 7 renderings of each face follow
-        self.lr = torch.from_numpy(np.stack([downscale(c) for c in crops])).permute(0, 3, 1, 2).float().div(255).clamp(0, 1)
+        self.lr = torch.cat([crop_tensor(downscale(c)) for c in crops]).clamp(0, 1)
         self.targets = torch.stack([torch.from_numpy(np.stack([f(c) for c in crops])).permute(0, 3, 1, 2)
                                     for f in STYLES.values()])  # (styles, faces, 3, S, S) uint8
         init = style_heads if style_heads is not None else generator.photo_head.detach().repeat(len(self.names), 1)
@@ -92,6 +93,5 @@ class StyleTrainer:
         return self.history
 
     def checkpoint(self, **meta) -> dict:
-        self.G.eval().requires_grad_(False)
         return {**self.G.checkpoint(steps=self.step, seconds=self.seconds, history=self.history, **meta),
                 "style_heads": self.heads.detach().clone(), "style_names": self.names}
