@@ -140,9 +140,15 @@ def _style_head(a: argparse.Namespace):
 def _stylize(a: argparse.Namespace) -> int:
     rt, head, colour = _style_head(a)
     img = _read(a.input)
-    out, faces = rt.stylizer.stylize(img.rgb, head, a.scale, preserve_color=a.preserve_color, colour=colour)
+    if a.no_keep_faces or a.style == "photo":
+        out, faces = rt.stylizer.stylize(img.rgb, head, a.scale, preserve_color=a.preserve_color, colour=colour)
+        kept = [1.0] * len(faces)
+    else:
+        out, faces, kept = rt.stylizer.stylize_keeping_faces(img.rgb, head, a.scale, preserve_color=a.preserve_color,
+                                                             colour=colour)
     _write(a.output, img, out)
-    print(f"{len(faces)} face(s) -> {a.output}")
+    weakened = sum(k < 1 for k in kept)
+    print(f"{len(faces)} face(s) -> {a.output}" + (f" ({weakened} made with less of the style to stay a face)" if weakened else ""))
     return 0 if faces else 1
 
 
@@ -318,6 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--scale", type=int, default=1, choices=[1, 4])
     st.add_argument("--model", choices=["lite", "full"], help="for the photo style (a style file names its own)")
     st.add_argument("--preserve-color", action="store_true", help="keep the faces' own colours")
+    st.add_argument("--no-keep-faces", action="store_true",
+                    help="paste every face at the full style even where the style makes it undetectable")
     st.set_defaults(func=_stylize)
 
     up = sub.add_parser("upscale", help="4x super-resolve a picture")

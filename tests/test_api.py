@@ -254,3 +254,18 @@ def test_deleting_a_style_removes_it_everywhere(client, astronaut):
     assert sid not in [s["id"] for s in client.get("/styles").json()]
     time.sleep(1.0)  # the job, if it ran, must not bring it back
     err(client.get(f"/styles/{sid}"), 404, "style_not_found")
+
+
+def test_faces_report_the_strength_they_were_made_at_and_keep_faces_can_be_turned_off(client, two_faces, style_id):
+    f = {"image": ("two.png", png(two_faces), "image/png")}
+    answers = {keep: client.post("/stylize", files=f, data={"style": style_id, "strength": 0.9, "keep_faces": keep},
+                                 headers={"Accept": "application/json"}) for keep in ("true", "false")}
+    for keep, r in answers.items():
+        assert r.status_code == 200, r.text
+        strengths = [face["strength"] for face in r.json()["faces"]]
+        assert len(strengths) == 2 and all(0 <= s <= 0.9 for s in strengths)
+        assert r.headers["x-faces-weakened"] == str(sum(s < 0.9 for s in strengths))
+    assert [face["strength"] for face in answers["false"].json()["faces"]] == [0.9, 0.9]
+    weakened = int(answers["true"].headers["x-faces-weakened"])
+    images = [answers[k].json()["image"] for k in ("true", "false")]
+    assert (images[0] == images[1]) == (weakened == 0)  # a weakened face is a different picture

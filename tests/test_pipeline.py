@@ -2,7 +2,9 @@ import cv2
 import numpy as np
 import pytest
 
-from facestyle.pipeline import Stylizer
+from facestyle.faces.detect import iou
+from facestyle.pipeline import Stylizer, blend_head
+from facestyle.style.colour import ColourTarget
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +52,50 @@ def test_the_matte_travels_with_each_face_to_the_post_hook_and_into_the_paste(ru
     assert np.array_equal(out, astronaut)
     styled, _ = runtime.stylizer.stylize(astronaut, runtime.stylizer.photo_head, faces=face, matte=True)
     assert not np.array_equal(styled, astronaut)
+
+
+def _paper_white() -> ColourTarget:
+    """A colour target that sends every face pixel to near-white paper: a face the detector cannot find."""
+    return ColourTarget(np.full(3, 0.97), np.eye(3) * 1e-6)
+
+
+def test_a_face_the_style_makes_undetectable_is_made_again_weaker_until_found(runtime, astronaut):
+    s = runtime.stylizer
+    faces = s.detect(astronaut)
+    lost, _ = s.stylize(astronaut, s.photo_head, faces=faces, colour=_paper_white())
+    assert not any(iou(f.box, faces[0].box) >= 0.5 for f in s.detect(lost))
+    out, _, kept = s.stylize_keeping_faces(astronaut, s.photo_head, faces=faces, colour=_paper_white())
+    assert kept[0] < 1 and any(iou(f.box, faces[0].box) >= 0.5 for f in s.detect(out))
+    # the weakest try that still failed is not what came back: the paste is the face at kept[0]
+    again, _ = s.stylize(astronaut, s.photo_head, faces=faces, colour=_paper_white().at(kept[0]))
+    assert np.array_equal(out, again)
+
+
+def test_faces_that_stay_found_keep_all_of_the_style_and_are_not_made_again(runtime, two_faces, style_reference,
+                                                                            monkeypatch):
+    s = runtime.stylizer
+    faces = s.detect(two_faces)
+    assert len(faces) == 2
+    # the posterised style at half strength: both faces stay found (at full strength the left one is lost)
+    head = blend_head(s.photo_head, runtime.instant_head(runtime.reference_crop(style_reference)), 0.5)
+    plain, _ = s.stylize(two_faces, head, faces=faces)
+    out, _, kept = s.stylize_keeping_faces(two_faces, head, faces=faces)
+    assert kept == [1.0, 1.0] and np.array_equal(out, plain)
+
+    calls = []
+    real = s.detector.detect
+
+    def lose_face_0_once(rgb):
+        calls.append(rgb.shape)
+        found = real(rgb)
+        return [f for f in found if len(calls) > 1 or iou(f.box, faces[0].box) < 0.5]
+
+    monkeypatch.setattr(s.detector, "detect", lose_face_0_once)
+    before = s.batcher.faces_run
+    out, _, kept = s.stylize_keeping_faces(two_faces, head, faces=faces)
+    assert s.batcher.faces_run - before == 3  # both faces, then face 0 alone
+    assert kept == [0.7, 1.0] and len(calls) == 2  # the picture looked at after each paste
+    x0, y0, x1, y1 = faces[1].box.astype(int)
+    assert np.array_equal(out[y0:y1, x0:x1], plain[y0:y1, x0:x1])  # face 1: pasted again as made
+    x0, y0, x1, y1 = faces[0].box.astype(int)
+    assert np.abs(out[y0:y1, x0:x1].astype(int) - plain[y0:y1, x0:x1]).mean() > 1  # face 0: made at 0.7

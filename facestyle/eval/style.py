@@ -10,6 +10,8 @@ Statistics, all on the aligned face crop (template of faces/align) of input, out
 - gain = 1 - d(output, reference) / d(input, reference): 0 is no move toward the style, 1 is all the way.
 - critic: each style's patch critic (trained by the adaptation, as the job does) scores its own reference, the
   held-out photos and the other styles' references; accuracy = how often the own reference scores higher;
+- variants: the instant head, the tuned head, and "kept": the tuned head as the service applies it by default,
+  where a face the style made undetectable is made again with the style weakened (Stylizer.stylize_keeping_faces);
 - face kept: MTCNN finds a face in the output overlapping the input's box with IoU >= 0.5; landmark drift is
   the mean 5-point distance in % of the inter-ocular distance; identity (optional, dlib) distance < 0.6.
 """
@@ -23,17 +25,11 @@ import numpy as np
 import torch
 
 from facestyle.faces import Face, align_face
+from facestyle.faces.detect import iou
 from facestyle.style.colour import ColourTarget, colour_moments, gaussian_w2
 from facestyle.style.critic import PatchCritic
 from facestyle.style.prior import HR_SIZE, face_region_pixels
 from facestyle.style.texture import crop_tensor, gram_distance, gram_luma, inner_face
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
 
 
 def colour_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -78,11 +74,14 @@ class StyleReport:
     instant_seconds: float
     adapt_seconds: float
     steps: int
-    scores: dict[str, list[FaceScore]] = field(default_factory=dict)  # "instant" / "tuned" -> per face
+    # "instant" / "tuned" -> per face; "kept": the tuned head, faces it made undetectable made again weaker
+    # (Stylizer.stylize_keeping_faces, what the service does)
+    scores: dict[str, list[FaceScore]] = field(default_factory=dict)
     reference: np.ndarray | None = None  # the aligned reference face, for the contact sheet
     crops: dict[str, list[np.ndarray]] = field(default_factory=dict)  # "instant" / "tuned" -> aligned outputs
     inputs: list[np.ndarray] = field(default_factory=list)  # the aligned input faces
     critic: object = None  # the style's trained PatchCritic
+    fractions: list[float] = field(default_factory=list)  # "kept": the share of the style each face kept
     critic_scores: dict = field(default_factory=dict)
 
 
@@ -145,8 +144,12 @@ def evaluate_styles(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
         h1, hist = rt.adapt(ref_crop, h0, steps, critic=critic, max_seconds=max_seconds) if steps else (h0, [])
         rep = StyleReport(sname, t1 - t0, time.perf_counter() - t1, len(hist), reference=ref_crop,
                           critic=critic if steps else None)
-        for variant, head in (("instant", h0), ("tuned", h1)):
-            outs = [rt.stylizer.stylize(rgb, head, faces=[f], colour=target)[0] for _, rgb, f in detected]
+        for variant, head in (("instant", h0), ("tuned", h1), ("kept", h1)):
+            if variant == "kept":  # the tuned head as the service applies it: faces it lost made again, weaker
+                made = [rt.stylizer.stylize_keeping_faces(rgb, head, faces=[f], colour=target) for _, rgb, f in detected]
+                outs, rep.fractions = [m[0] for m in made], [m[2][0] for m in made]
+            else:
+                outs = [rt.stylizer.stylize(rgb, head, faces=[f], colour=target)[0] for _, rgb, f in detected]
             rep.scores[variant] = [score_output(rt, rgb, f, out, ref_crop, embedder)
                                    for (_, rgb, f), out in zip(detected, outs)]
             rep.crops[variant] = [align_face(out, f.landmarks, HR_SIZE)[0] for (_, _, f), out in zip(detected, outs)]
@@ -207,13 +210,18 @@ def _agg(scores: list[FaceScore]) -> dict:
             "texture_gain": float(np.mean([s.texture_gain for s in scores]))}
 
 
+VARIANTS = ("instant", "tuned", "kept")
+
+
 def summary(reports: list[StyleReport]) -> dict:
     out = {"styles": {}, "overall": {}}
     for r in reports:
         out["styles"][r.style] = {"instant_seconds": r.instant_seconds, "adapt_seconds": r.adapt_seconds, "steps": r.steps,
-                                  "critic": r.critic_scores, **{v: _agg(s) for v, s in r.scores.items()}}
-    for v in ("instant", "tuned"):
+                                  "critic": r.critic_scores, **{v: _agg(s) for v, s in r.scores.items()},
+                                  "faces_weakened": sum(f < 1 for f in r.fractions), "fractions": r.fractions}
+    for v in VARIANTS:
         out["overall"][v] = _agg([s for r in reports for s in r.scores.get(v, [])])
+    out["overall"]["faces_weakened"] = sum(f < 1 for r in reports for f in r.fractions)
     critics = [r.critic_scores for r in reports if r.critic_scores]
     if critics:
         out["overall"]["critic"] = {k: float(np.mean([c[k] for c in critics if c[k] is not None]))
@@ -222,10 +230,11 @@ def summary(reports: list[StyleReport]) -> dict:
 
 
 def summary_row(r: StyleReport) -> str:
-    a, b = _agg(r.scores["instant"]), _agg(r.scores["tuned"])
+    a, b, c = _agg(r.scores["instant"]), _agg(r.scores["tuned"]), _agg(r.scores["kept"])
     return (f"{r.style[:32]:32s} instant colour {a['colour_gain']:+.2f} texture {a['texture_gain']:+.2f} | tuned colour "
             f"{b['colour_gain']:+.2f} sliced {b['colour_gain_sliced']:+.2f} texture {b['texture_gain']:+.2f} kept {b['face_kept']:.0%} drift "
-            f"{b['drift_pct'] if b['drift_pct'] is None else round(b['drift_pct'], 1)}% | {r.adapt_seconds:.0f} s")
+            f"{b['drift_pct'] if b['drift_pct'] is None else round(b['drift_pct'], 1)}% | faces kept: {c['face_kept']:.0%}, "
+            f"texture {c['texture_gain']:+.2f}, {sum(f < 1 for f in r.fractions)} weakened | {r.adapt_seconds:.0f} s")
 
 
 def markdown(summary_: dict) -> str:
@@ -233,9 +242,9 @@ def markdown(summary_: dict) -> str:
             "| texture gain | seconds |", "|---|---|---|---|---|---|---|---|---|"]
     fmt = lambda v, p="{:.2f}": "-" if v is None else p.format(v)  # noqa: E731
     for name, s in list(summary_["styles"].items()) + [("**overall**", None)]:
-        for v in ("instant", "tuned"):
+        for v in VARIANTS:
             m = s[v] if s else summary_["overall"][v]
-            secs = "" if not s else fmt(s["instant_seconds"] if v == "instant" else s["adapt_seconds"], "{:.1f}")
+            secs = "" if not s or v == "kept" else fmt(s["instant_seconds"] if v == "instant" else s["adapt_seconds"], "{:.1f}")
             rows.append(f"| {name} | {v} | {fmt(m['face_kept'], '{:.0%}')} | {fmt(m['drift_pct'], '{:.1f}')} | "
                         f"{fmt(m['identity_kept'], '{:.0%}')} | {fmt(m['colour_gain'])} | {fmt(m['colour_gain_sliced'])} | "
                         f"{fmt(m['texture_gain'])} | {secs} |")

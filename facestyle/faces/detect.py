@@ -21,6 +21,14 @@ class Face:
                 "landmarks": [[round(float(x), 1), round(float(y), 1)] for x, y in self.landmarks]}
 
 
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two x1, y1, x2, y2 boxes."""
+    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
 class FaceDetector:
     def __init__(self, device: str = "cpu", min_face_size: int = 20, min_score: float = 0.9):
         from facenet_pytorch import MTCNN

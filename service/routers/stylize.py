@@ -18,7 +18,8 @@ from service.routers.styles import get_style
 router = APIRouter(tags=["stylize"])
 
 IMAGE_RESPONSES = {200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}, "application/json": {}},
-                         "description": "the stylized picture (header X-Faces), or JSON with Accept: application/json"},
+                         "description": "the stylized picture (headers X-Faces, X-Faces-Weakened), or JSON with "
+                                        "Accept: application/json (each face with the strength it was made at)"},
                    **ERROR_RESPONSES}
 
 
@@ -32,6 +33,9 @@ async def stylize(rt: RuntimeDep, store: StoreDep, settings: SettingsDep,
                   format: Annotated[Literal["png", "jpeg", "webp"], Form()] = "png",
                   on_no_face: Annotated[Literal["error", "passthrough"], Form()] = "error",
                   preserve_color: Annotated[bool, Form(description="keep the faces' own colours; take texture and tone")] = False,
+                  keep_faces: Annotated[bool, Form(description="a face the style makes undetectable (pale line art on a "
+                                                   "bright face) is made again with less of the style; "
+                                                   "X-Faces-Weakened counts them")] = True,
                   accept: Annotated[str | None, Header()] = None):
     if scale not in (1, 4):
         raise APIError(422, "invalid_field", "scale: must be 1 or 4", field="scale")
@@ -43,15 +47,19 @@ async def stylize(rt: RuntimeDep, store: StoreDep, settings: SettingsDep,
     if not faces and on_no_face == "error":
         raise APIError(422, "no_face", "no face found in the image (send on_no_face=passthrough to get it back unchanged)")
     head, colour = style_at(rt.stylizer.photo_head, st.head, st.colour, strength)
-    if faces:
+    kept = [1.0] * len(faces)  # the share of the style each face got: keep_faces may weaken some
+    if faces and keep_faces and st.head is not None:
+        out, _, kept = await run_in_threadpool(lambda: rt.stylizer.stylize_keeping_faces(
+            decoded.rgb, head, scale, faces, preserve_color=preserve_color, colour=colour))
+    elif faces:
         out, _ = await run_in_threadpool(lambda: rt.stylizer.stylize(decoded.rgb, head, scale, faces,
                                                                      preserve_color=preserve_color, colour=colour))
     else:
         out = decoded.rgb if scale == 1 else await run_in_threadpool(rt.stylizer.upscale, decoded.rgb)
     body, media = await run_in_threadpool(encode_image, decoded, out, format)
-    headers = {"X-Faces": str(len(faces)), "X-Style": st.id}
+    headers = {"X-Faces": str(len(faces)), "X-Style": st.id, "X-Faces-Weakened": str(sum(k < 1 for k in kept))}
     if accept and "application/json" in accept:
-        return JSONResponse({"style": st.id, "strength": strength, "scale": scale, "faces": [f.to_json() for f in faces],
+        return JSONResponse({"style": st.id, "strength": strength, "scale": scale, "faces": [f.to_json() | {"strength": round(strength * k, 4)} for f, k in zip(faces, kept)],
                              "width": out.shape[1], "height": out.shape[0], "media_type": media,
                              "image": base64.b64encode(body).decode()}, headers=headers)
     return Response(body, media_type=media, headers=headers)
