@@ -138,14 +138,13 @@ def _style_head(a: argparse.Namespace):
 
 
 def _stylize(a: argparse.Namespace) -> int:
+    from facestyle.pipeline import KEEP_FACE_LADDER
+
     rt, head, colour = _style_head(a)
     img = _read(a.input)
-    if a.no_keep_faces or a.style == "photo":
-        out, faces = rt.stylizer.stylize(img.rgb, head, a.scale, preserve_color=a.preserve_color, colour=colour)
-        kept = [1.0] * len(faces)
-    else:
-        out, faces, kept = rt.stylizer.stylize_keeping_faces(img.rgb, head, a.scale, preserve_color=a.preserve_color,
-                                                             colour=colour)
+    ladder = () if a.no_keep_faces or a.style == "photo" else KEEP_FACE_LADDER  # the photo style has nothing to weaken
+    out, faces, kept = rt.stylizer.stylize_keeping_faces(img.rgb, head, a.scale, preserve_color=a.preserve_color,
+                                                         colour=colour, ladder=ladder)
     _write(a.output, img, out)
     weakened = sum(k < 1 for k in kept)
     print(f"{len(faces)} face(s) -> {a.output}" + (f" ({weakened} made with less of the style to stay a face)" if weakened else ""))

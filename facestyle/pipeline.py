@@ -12,7 +12,7 @@ import torch
 from facestyle.batcher import MicroBatcher
 from facestyle.faces import Face, FaceDetector, align_face, paste_face
 from facestyle.faces.align import alignment_matrix, visible_pixels
-from facestyle.faces.detect import iou
+from facestyle.faces.detect import found_at
 from facestyle.faces.matte import background_matte
 from facestyle.imresize import imresize
 from facestyle.models import SRResNet
@@ -164,8 +164,8 @@ class Stylizer:
         """stylize, then look for each face again where it was pasted: a face the style made undetectable (pale
         line art turns a bright child's skin into the paper's white) is made again with the style weakened
         along `ladder` (fractions of the given head's move and colour strength) until the detector finds it.
-        Faces that were found are pasted again as made, not regenerated. Returns the picture, the faces and
-        the fraction of the style each face kept (1.0: all of it)."""
+        Faces that were found are pasted again as made, not regenerated. An empty ladder is plain stylize.
+        Returns the picture, the faces and the fraction of the style each face kept (1.0: all of it)."""
         faces = self.detect(rgb) if faces is None else faces
         heads, colours, kept = [head] * len(faces), [colour] * len(faces), [1.0] * len(faces)
         made: dict[int, np.ndarray] = {}
@@ -180,7 +180,7 @@ class Stylizer:
             # look in the whole picture, as the faces were found: MTCNN's pyramid depends on the picture's size,
             # and a window around a face at the picture's edge disagreed with it on a borderline face
             seen = self.detect(out if scale == 1 else cv2.resize(out, rgb.shape[1::-1], interpolation=cv2.INTER_AREA))
-            redo = {i for i in redo if not any(iou(g.box, faces[i].box) >= 0.5 for g in seen)}
+            redo = {i for i in redo if not found_at(seen, faces[i].box)}
             if not redo:
                 break
             for i in redo:

@@ -21,12 +21,27 @@ class Face:
                 "landmarks": [[round(float(x), 1), round(float(y), 1)] for x, y in self.landmarks]}
 
 
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over union of every x1, y1, x2, y2 box of `a` (N, 4) with every box of `b` (M, 4)."""
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)))
+    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area = lambda z: (z[:, 2] - z[:, 0]) * (z[:, 3] - z[:, 1])  # noqa: E731
+    return inter / (area(a)[:, None] + area(b)[None, :] - inter + 1e-9)
+
+
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection over union of two x1, y1, x2, y2 boxes."""
-    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
+    return float(iou_matrix(np.asarray(a, np.float64)[None], np.asarray(b, np.float64)[None])[0, 0])
+
+
+def found_at(faces: list[Face], box: np.ndarray, min_iou: float = 0.5) -> bool:
+    """Is one of `faces` where `box` is (IoU >= min_iou)? eval-style's "face kept", and keep_faces' check."""
+    return any(iou(f.box, box) >= min_iou for f in faces)
 
 
 class FaceDetector:

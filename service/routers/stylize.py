@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from facestyle.imageio import encode_image
-from facestyle.pipeline import style_at
+from facestyle.pipeline import KEEP_FACE_LADDER, style_at
 from service.deps import RuntimeDep, SettingsDep, StoreDep, read_image
 from service.errors import ERROR_RESPONSES, APIError
 from service.routers.styles import get_style
@@ -47,13 +47,11 @@ async def stylize(rt: RuntimeDep, store: StoreDep, settings: SettingsDep,
     if not faces and on_no_face == "error":
         raise APIError(422, "no_face", "no face found in the image (send on_no_face=passthrough to get it back unchanged)")
     head, colour = style_at(rt.stylizer.photo_head, st.head, st.colour, strength)
-    kept = [1.0] * len(faces)  # the share of the style each face got: keep_faces may weaken some
-    if faces and keep_faces and st.head is not None:
+    kept: list[float] = []  # the share of the style each face got: keep_faces may weaken some
+    if faces:
+        ladder = KEEP_FACE_LADDER if keep_faces and st.head is not None else ()  # the photo style has nothing to weaken
         out, _, kept = await run_in_threadpool(lambda: rt.stylizer.stylize_keeping_faces(
-            decoded.rgb, head, scale, faces, preserve_color=preserve_color, colour=colour))
-    elif faces:
-        out, _ = await run_in_threadpool(lambda: rt.stylizer.stylize(decoded.rgb, head, scale, faces,
-                                                                     preserve_color=preserve_color, colour=colour))
+            decoded.rgb, head, scale, faces, preserve_color=preserve_color, colour=colour, ladder=ladder))
     else:
         out = decoded.rgb if scale == 1 else await run_in_threadpool(rt.stylizer.upscale, decoded.rgb)
     body, media = await run_in_threadpool(encode_image, decoded, out, format)
