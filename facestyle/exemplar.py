@@ -1,0 +1,160 @@
+"""Stills built from the reference: detect (MTCNN) -> 68 landmarks -> align at the face's own size -> guided
+exemplar synthesis from the style's reference -> blend toward the photo by strength -> paste along the outline.
+
+A style's exemplar is its reference face aligned at its own resolution (256-1024 px) with its 68 landmarks in
+that crop; it is all the synthesis needs, so a style serves stills the moment it is registered.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+from PIL import Image
+
+from facestyle.faces import Face, FaceDetector, align_face
+from facestyle.faces.align import alignment_matrix, transform_points
+from facestyle.faces.detect import found_at
+from facestyle.faces.landmarks import dense_landmarks, five_points
+from facestyle.faces.paste import outline_mask, paste_blended
+from facestyle.style.guides import face_outline
+from facestyle.style.synthesis import SynthesisConfig, synthesize
+
+MIN_SIZE, MAX_SIZE = 128, 1024
+# fractions of the asked strength tried, in turn, on a face the style made undetectable (as for the generator)
+KEEP_FACE_LADDER = (0.7, 0.4, 0.0)
+
+
+class NoLandmarks(ValueError):
+    """A reference with no face a detector reads, and no landmarks given."""
+
+
+def crop_size(l5: np.ndarray, lo: int = MIN_SIZE, hi: int = MAX_SIZE) -> int:
+    """The aligned crop size at which one crop pixel is (at most) one picture pixel: a face is built at its own
+    size in the picture, never upscaled from a smaller crop; a multiple of 64 in lo..hi."""
+    m = alignment_matrix(l5, 256)
+    native = 256 / float(np.hypot(m[0, 0], m[1, 0]))
+    return int(np.clip(np.ceil(native / 64) * 64, lo, hi))
+
+
+@dataclass
+class Exemplar:
+    crop: np.ndarray  # the reference face, aligned, uint8 (S, S, 3)
+    landmarks: np.ndarray  # its 68 points in crop pixels
+
+    @classmethod
+    def of(cls, rgb: np.ndarray, l68: np.ndarray, lo: int = 256) -> "Exemplar":
+        l5 = five_points(l68)
+        crop, m = align_face(rgb, l5, crop_size(l5, lo=lo))
+        return cls(crop, transform_points(m, l68))
+
+    def to_bytes(self) -> tuple[bytes, bytes]:
+        buf = io.BytesIO()
+        Image.fromarray(self.crop).save(buf, format="PNG")
+        return buf.getvalue(), json.dumps(np.round(self.landmarks, 2).tolist()).encode()
+
+    @classmethod
+    def from_bytes(cls, png: bytes, landmarks: bytes) -> "Exemplar":
+        with Image.open(io.BytesIO(png)) as im:
+            crop = np.asarray(im.convert("RGB"))
+        return cls(crop, np.asarray(json.loads(landmarks), np.float64))
+
+
+@dataclass
+class FaceCrop:
+    crop: np.ndarray
+    m: np.ndarray  # picture -> crop
+    landmarks: np.ndarray  # 68, crop pixels
+
+
+class ExemplarStylizer:
+    def __init__(self, detector: FaceDetector | None, config: SynthesisConfig = SynthesisConfig(), device: str = "cpu"):
+        self.detector = detector
+        self.config = config
+        self.device = device
+
+    def detect(self, rgb: np.ndarray) -> list[Face]:
+        return self.detector.detect(rgb) if self.detector is not None else []
+
+    def exemplar(self, rgb: np.ndarray, landmarks: np.ndarray | None = None) -> Exemplar:
+        """A reference's exemplar: from landmarks the client gave, else from the largest face MTCNN finds."""
+        if landmarks is None:
+            faces = self.detect(rgb)
+            if not faces:
+                raise NoLandmarks("no face found in the reference, so no landmarks: send them as `landmarks`, a JSON "
+                                  "list of 68 [x, y] points in the picture's pixels (dlib/iBUG 68-point layout: jaw 0-16, "
+                                  "brows 17-26, nose 27-35, eyes 36-47, lips 48-67)")
+            face = max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+            landmarks = dense_landmarks(rgb, face.box)
+        return Exemplar.of(rgb, landmarks)
+
+    def face_crop(self, rgb: np.ndarray, face: Face) -> FaceCrop:
+        l68 = dense_landmarks(rgb, face.box)
+        l5 = five_points(l68)
+        crop, m = align_face(rgb, l5, crop_size(l5))
+        return FaceCrop(crop, m, transform_points(m, l68))
+
+    def build(self, crops: list[FaceCrop], exemplars: list[Exemplar]) -> list[np.ndarray]:
+        """Each face synthesised from its exemplar; faces of one size share one batched call."""
+        out: list[np.ndarray | None] = [None] * len(crops)
+        for size in sorted({c.crop.shape[0] for c in crops}):
+            idx = [i for i, c in enumerate(crops) if c.crop.shape[0] == size]
+            made = synthesize([(crops[i].crop, crops[i].landmarks) for i in idx],
+                              [(exemplars[i].crop, exemplars[i].landmarks) for i in idx], self.config, self.device)
+            for i, m in zip(idx, made):
+                out[i] = m
+        return out
+
+    def stylize(self, rgb: np.ndarray, exemplar: Exemplar, strength: float = 1.0, faces: list[Face] | None = None,
+                preserve_color: bool = False, ladder: tuple[float, ...] = KEEP_FACE_LADDER
+                ) -> tuple[np.ndarray, list[Face], list[float]]:
+        """Every face of `rgb` built from the exemplar at `strength` (0: the photo, 1: all synthesis) and pasted.
+        A face the style made undetectable is pasted again weaker along `ladder` until MTCNN finds it (empty:
+        never). Returns the picture, the faces and the fraction of the strength each face kept."""
+        from facestyle.pipeline import keep_colour
+
+        faces = self.detect(rgb) if faces is None else faces
+        crops = [self.face_crop(rgb, f) for f in faces]
+        made = self.build(crops, [exemplar] * len(crops)) if crops else []
+        if preserve_color:
+            made = [keep_colour(s, c.crop) for s, c in zip(made, crops)]
+        kept = [1.0] * len(faces)
+
+        def paste(fractions: list[float]) -> np.ndarray:
+            out = rgb
+            for c, s, f in zip(crops, made, fractions):
+                face = c.crop.astype(np.float32) + strength * f * (s - c.crop.astype(np.float32))
+                out = paste_blended(out, face, c.m, outline_mask(c.crop.shape[0], face_outline(c.landmarks)))
+            return out
+
+        out = paste(kept)
+        redo = set(range(len(faces)))
+        for fraction in ladder if strength > 0 else ():
+            seen = self.detect(out)
+            redo = {i for i in redo if not found_at(seen, faces[i].box)}
+            if not redo:
+                break
+            for i in redo:
+                kept[i] = fraction
+            out = paste(kept)
+        return out, faces, kept
+
+
+@torch.no_grad()
+def patches_from(output: np.ndarray, reference: np.ndarray, patch: int = 5, tol: float = 2.0) -> float:
+    """The share of `output`'s patch x patch patches (both aligned crops of one size) that occur in `reference`
+    to within `tol` levels per pixel (RMS): 1.0 means built only from the reference's pixels."""
+    to = lambda a: torch.from_numpy(np.ascontiguousarray(a, np.float32)).permute(2, 0, 1)[None]  # noqa: E731
+    q = torch.nn.functional.unfold(to(output), patch, stride=patch)[0].T
+    r = torch.nn.functional.unfold(to(reference), patch)[0].T
+    best = torch.cat([torch.cdist(c, r).min(1).values for c in q.split(512)])
+    return float((best / np.sqrt(q.shape[1]) <= tol).float().mean())
+
+
+def resize_exemplar(ex: Exemplar, size: int) -> Exemplar:
+    s = size / ex.crop.shape[0]
+    return Exemplar(cv2.resize(ex.crop, (size, size), interpolation=cv2.INTER_AREA), ex.landmarks * s)

@@ -1,0 +1,81 @@
+"""Dense landmarks: dlib's 68-point shape predictor, run on MTCNN's box (MTCNN stays the detector).
+
+The 68-point layout (iBUG 300-W) is also what `POST /styles` takes as `landmarks` for a reference no detector
+reads: 0-16 jaw, 17-21 and 22-26 brows, 27-35 nose, 36-41 and 42-47 eyes, 48-59 outer lips, 60-67 inner lips.
+The model file ships inside the `face-recognition-models` wheel; it is located without importing that
+package (its import needs pkg_resources, which current setuptools dropped).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import threading
+from pathlib import Path
+
+import numpy as np
+
+N_POINTS = 68
+JAW, BROWS, NOSE = slice(0, 17), slice(17, 27), slice(27, 36)
+LEFT_EYE, RIGHT_EYE, OUTER_LIPS, INNER_LIPS = slice(36, 42), slice(42, 48), slice(48, 60), slice(60, 68)
+
+
+class LandmarkError(ValueError):
+    """Landmarks that are not 68 finite (x, y) points inside the picture."""
+
+
+def model_path(name: str = "shape_predictor_68_face_landmarks.dat") -> Path:
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("dense landmarks need the face-recognition-models package (pip install face-recognition-models)")
+    return Path(spec.submodule_search_locations[0]) / "models" / name
+
+
+@functools.lru_cache(maxsize=1)
+def _predictor():
+    import dlib
+
+    return dlib.shape_predictor(str(model_path()))
+
+
+_lock = threading.Lock()  # dlib's predictor is not documented as thread-safe
+
+
+def dense_landmarks(rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """68 (x, y) points of the face in `box` (x1, y1, x2, y2, e.g. MTCNN's), float64 (68, 2)."""
+    import dlib
+
+    img = np.ascontiguousarray(rgb, dtype=np.uint8)
+    rect = dlib.rectangle(*[int(round(float(v))) for v in box])
+    with _lock:
+        shape = _predictor()(img, rect)
+    return np.array([[p.x, p.y] for p in shape.parts()], np.float64)
+
+
+def five_points(l68: np.ndarray) -> np.ndarray:
+    """MTCNN's 5-point layout (left eye, right eye, nose, left and right mouth corner) from the 68 points,
+    so a face aligns the same way whichever detector placed it."""
+    l68 = np.asarray(l68, np.float64)
+    return np.stack([l68[LEFT_EYE].mean(0), l68[RIGHT_EYE].mean(0), l68[30], l68[48], l68[54]])
+
+
+def inter_ocular(l68: np.ndarray) -> float:
+    return float(np.linalg.norm(l68[LEFT_EYE].mean(0) - l68[RIGHT_EYE].mean(0)))
+
+
+def parse_landmarks(value, width: int, height: int) -> np.ndarray:
+    """A client's landmarks (68 [x, y] pairs in picture pixels) checked: the right count, finite, inside the
+    picture, eyes apart. Raises LandmarkError with a message that says what is wrong."""
+    try:
+        pts = np.asarray(value, np.float64)
+    except (TypeError, ValueError) as exc:
+        raise LandmarkError("landmarks must be a JSON list of 68 [x, y] pairs") from exc
+    if pts.shape != (N_POINTS, 2):
+        raise LandmarkError(f"landmarks must be 68 [x, y] pairs (dlib/iBUG 68-point layout), got shape {list(pts.shape)}")
+    if not np.isfinite(pts).all():
+        raise LandmarkError("landmarks must be finite numbers")
+    if (pts < 0).any() or (pts[:, 0] > width).any() or (pts[:, 1] > height).any():
+        raise LandmarkError(f"landmarks must lie inside the {width}x{height} picture")
+    if inter_ocular(pts) < 4:
+        raise LandmarkError("landmarks: the eyes (points 36-47) are less than 4 px apart")
+    return pts

@@ -1,0 +1,114 @@
+"""Guides for exemplar synthesis, built from a face's 68 landmarks on its aligned crop (FaceStyle's three kinds):
+
+- positional: where in the reference crop each target pixel corresponds to: a piecewise-affine map over a
+  Delaunay triangulation of the landmarks, estimated forehead points and the crop's border. Only this map is
+  warped, never the reference's pixels;
+- appearance: the grey image high-passed (minus a blur of 1/16 of the crop), standardised over the face, so the
+  target's eyes, wrinkles and shading pick the reference's strokes of the same contrast; plus its low-passed
+  grey, lightly weighted, so dark goes to dark;
+- segmentation: soft regions from landmark polygons (background, skin, hair inside the face outline, brows, eyes,
+  nose, lips, mouth). Hair inside the outline (a fringe on the forehead) is told from skin by colour: far from
+  the cheeks' colour distribution. That keeps a reference's fringe off a bare forehead and the other way round.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from scipy.interpolate import LinearNDInterpolator
+
+from facestyle.faces.landmarks import BROWS, JAW, LEFT_EYE, RIGHT_EYE
+
+SEGMENTS = ("background", "skin", "face_hair", "brows", "eyes", "nose", "lips", "mouth")
+
+
+def forehead(l68: np.ndarray) -> np.ndarray:
+    """Ten points along an estimated hairline: the brows moved up by half the eyes-to-chin distance (the face's
+    upper third is about the brow-to-hairline height), spread outward a little as a forehead is."""
+    eyes = (l68[LEFT_EYE].mean(0) + l68[RIGHT_EYE].mean(0)) / 2
+    up = eyes - l68[8]
+    h = np.linalg.norm(up)
+    up = up / max(h, 1e-6)
+    brows = l68[BROWS]
+    centre = brows.mean(0)
+    return centre + (brows - centre) * 1.1 + up * 0.5 * h
+
+
+def face_outline(l68: np.ndarray) -> np.ndarray:
+    """The jaw from ear to ear, then the hairline back: the region the synthesis paints and the paste blends."""
+    return np.concatenate([l68[JAW], forehead(l68)[::-1]])
+
+
+def _border(size: int, n: int = 4) -> np.ndarray:
+    t = np.linspace(0, size - 1, n + 1)
+    pts = [(x, 0) for x in t] + [(x, size - 1) for x in t] + [(0, y) for y in t[1:-1]] + [(size - 1, y) for y in t[1:-1]]
+    return np.array(pts, np.float64)
+
+
+def positional_map(target_l68: np.ndarray, reference_l68: np.ndarray, size: int) -> np.ndarray:
+    """(2, size, size) reference-crop coordinates (x, y) of every target-crop pixel; landmarks in crop pixels."""
+    border = _border(size)
+    src = np.concatenate([target_l68, forehead(target_l68), border])
+    dst = np.concatenate([reference_l68, forehead(reference_l68), border])
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+    grid = np.stack([xx.ravel(), yy.ravel()], 1)
+    mapped = LinearNDInterpolator(src, dst)(grid)
+    mapped = np.where(np.isfinite(mapped), mapped, grid)  # points outside the hull (none with the border) stay
+    return mapped.T.reshape(2, size, size).clip(0, size - 1)
+
+
+def _fill(size: int, polys: list[np.ndarray], thickness: int = 0) -> np.ndarray:
+    m = np.zeros((size, size), np.uint8)
+    for p in polys:
+        p = np.round(p).astype(np.int32)
+        cv2.fillPoly(m, [p], 1) if thickness == 0 else cv2.polylines(m, [p], False, 1, thickness)
+    return m.astype(np.float32)
+
+
+def segmentation(crop: np.ndarray, l68: np.ndarray) -> np.ndarray:
+    """(len(SEGMENTS), S, S) soft region channels of an aligned crop (uint8 RGB) with landmarks in its pixels."""
+    size = crop.shape[0]
+    iod = np.linalg.norm(l68[LEFT_EYE].mean(0) - l68[RIGHT_EYE].mean(0))
+    face = _fill(size, [face_outline(l68)])
+    brows = _fill(size, [l68[17:22], l68[22:27]], thickness=max(1, int(iod * 0.12)))
+    eyes = cv2.dilate(_fill(size, [l68[LEFT_EYE], l68[RIGHT_EYE]]), np.ones((3, 3), np.uint8), iterations=max(1, int(iod * 0.04)))
+    nose = _fill(size, [l68[[27, 31, 33, 35]]]) + _fill(size, [l68[31:36]])
+    mouth = _fill(size, [l68[60:68]])
+    lips = np.clip(_fill(size, [l68[48:60]]) - mouth, 0, 1)
+    parts = np.clip(brows + eyes + nose + lips + mouth, 0, 1)
+    # skin vs hair inside the outline, by colour: Mahalanobis distance to the cheeks' RGB distribution
+    cheeks = _fill(size, [l68[[1, 2, 3, 4, 48, 31, 40, 41, 36]], l68[[15, 14, 13, 12, 54, 35, 47, 46, 45]]])
+    pix = crop[cheeks > 0].reshape(-1, 3).astype(np.float64)
+    if len(pix) >= 16:
+        mu, cov = pix.mean(0), np.cov(pix.T) + np.eye(3) * 25.0
+        d = crop.reshape(-1, 3).astype(np.float64) - mu
+        maha = np.sqrt(np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d)).reshape(size, size)
+        skin_like = np.clip((4.0 - maha) / 2.0, 0, 1).astype(np.float32)  # <2 sigma skin, >4 sigma not
+    else:
+        skin_like = np.ones((size, size), np.float32)
+    inner = face * (1 - parts)
+    channels = np.stack([1 - face, inner * skin_like, inner * (1 - skin_like), brows * (1 - eyes), eyes, nose * (1 - lips),
+                         lips, mouth])
+    return np.stack([cv2.GaussianBlur(c, (0, 0), max(0.5, size / 128)) for c in channels])
+
+
+def appearance(crop: np.ndarray, face: np.ndarray) -> np.ndarray:
+    """(2, S, S): high-passed grey and low-passed grey, each standardised over the face region (`face`, 0..1)."""
+    size = crop.shape[0]
+    grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
+    low = cv2.GaussianBlur(grey, (0, 0), size / 16)
+    out = []
+    w = face / max(face.sum(), 1e-6)
+    for c in (grey - low, low):
+        mean = float((c * w).sum())
+        std = float(np.sqrt(((c - mean) ** 2 * w).sum()))
+        out.append((c - mean) / max(std, 1e-3))
+    return np.stack(out)
+
+
+def guides(crop: np.ndarray, l68: np.ndarray, weights: dict[str, float]) -> np.ndarray:
+    """The appearance and segmentation guides of one crop, each scaled by its weight: (2 + 8, S, S) float32."""
+    seg = segmentation(crop, l68)
+    app = appearance(crop, 1 - seg[0])
+    return np.concatenate([app[:1] * weights["appearance"], app[1:] * weights["tone"],
+                           seg * weights["segmentation"]]).astype(np.float32)

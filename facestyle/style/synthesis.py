@@ -1,0 +1,174 @@
+"""Guided exemplar synthesis: a target face built from the reference's own pixels (torch, batched, CPU or CUDA).
+
+Both faces are aligned crops of the same size with 68 landmarks (style/guides.py builds their guides).
+- Search: coarse to fine over a pyramid (coarsest ~64 px). At the coarsest level every target pixel looks, in a
+  window around where the positional guide puts it in the reference, for the reference position whose 5x5
+  neighbourhood of guides matches best (an exhaustive windowed search: no randomised propagation, so nothing of
+  PatchMatch's patent, US 8,861,869). Each finer level takes the coarser field as rigid 2x2 chunks and refines it
+  in a small window, with a small cost for leaving the coarser choice, so regions keep coherent chunks.
+- Copy: the finest field is applied at the output size as rigid chunks of the reference (StyleBlit's way,
+  stated unpatented), then every pixel takes the mean of what its 3x3 neighbours' chunks put there. Inside a
+  chunk all nine agree and the reference pixel is copied exactly (its brushwork survives); only along chunk
+  seams is there a 3-pixel blend. Averaging whole overlapping patches instead made faces soft and airbrushed;
+  copying single pixels, a jagged mosaic.
+- The guides themselves are FaceStyle's kinds, built our own way (see guides.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from facestyle.style.guides import guides, positional_map
+
+
+@dataclass(frozen=True)
+class SynthesisConfig:
+    appearance: float = 1.0  # the target's structure (identity) in the reference's strokes
+    tone: float = 0.7  # low-passed grey: dark to dark
+    segmentation: float = 3.0  # regions to regions (hair to hair); at 1.5 with appearance 2, hair strands cracked skin
+    positional: float = 1.0  # stay near the corresponding place of the reference
+    window: float = 0.16  # coarsest search radius, as a fraction of the crop
+    refine: int = 2  # search radius at finer levels, in pixels of that level
+    coherence: float = 0.3  # cost of leaving the coarser level's choice by the full refine radius
+    patch: int = 5  # guide neighbourhood compared, in pixels of each level
+    colour: float = 4.0  # finer levels: match the coarser result's colours (keeps chunks' seams invisible)
+    iterations: int = 2  # search, vote, search again with the new result's colours, per finer level
+
+    def weights(self) -> dict[str, float]:
+        return {"appearance": self.appearance, "tone": self.tone, "segmentation": self.segmentation}
+
+
+def pyramid(size: int, coarsest: int = 96) -> tuple[list[int], int]:
+    """Search levels (coarse to fine) and the chunk size k of the final copy: the finest level is size / k,
+    at most 256 px for large faces (a 1024 px face is searched at 256 and copied in 4 px chunks)."""
+    k = 1 if size < 512 else (2 if size < 1024 else 4)
+    levels = [size // k]
+    while levels[0] > coarsest and levels[0] % 2 == 0:
+        levels.insert(0, levels[0] // 2)
+    return levels, k
+
+
+def _resize(a: np.ndarray, size: int) -> np.ndarray:
+    return a if a.shape[0] == size else cv2.resize(a, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def _gather(img: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """img (B, C, H, W) at integer coordinates x, y (B, ...) -> (B, C, ...)."""
+    b, c, h, w = img.shape
+    idx = (y.clamp(0, h - 1) * w + x.clamp(0, w - 1)).reshape(b, 1, -1).expand(b, c, -1)
+    return img.reshape(b, c, -1).gather(2, idx).reshape(b, c, *x.shape[1:])
+
+
+def _search(t: torch.Tensor, r: torch.Tensor, warp: torch.Tensor, init: torch.Tensor, radius: int, coherence: float,
+            cfg: SynthesisConfig) -> torch.Tensor:
+    """The best source (B, 2, H, W: x, y) per target pixel within `radius` of `init` (long coordinates)."""
+    b, _, h, w = t.shape
+    offsets = [(dx, dy) for dy in range(-radius, radius + 1) for dx in range(-radius, radius + 1)]
+    pos_scale = cfg.positional / (0.1 * w) ** 2  # 10% of the crop off costs `positional`
+    best = torch.full((b, h, w), float("inf"), device=t.device)
+    best_src = init.clone()
+    chunk = max(1, int(2e7 // (b * t.shape[1] * h * w)))
+    for i in range(0, len(offsets), chunk):
+        d = torch.tensor(offsets[i : i + chunk], device=t.device)  # (K, 2)
+        x = (init[:, 0, None] + d[None, :, 0, None, None]).clamp(0, w - 1)  # (B, K, H, W)
+        y = (init[:, 1, None] + d[None, :, 1, None, None]).clamp(0, h - 1)
+        cost = ((t[:, :, None] - _gather(r, x, y)) ** 2).sum(1)
+        cost += pos_scale * ((warp[:, 0, None] - x) ** 2 + (warp[:, 1, None] - y) ** 2)
+        cost += coherence * (d.float() ** 2).sum(1)[None, :, None, None] / max(radius, 1) ** 2
+        k = cost.shape[1]
+        cost = F.avg_pool2d(cost.reshape(b * k, 1, h, w), cfg.patch, 1, cfg.patch // 2, count_include_pad=False)
+        cost = cost.reshape(b, k, h, w)
+        c, j = cost.min(1)
+        better = c < best
+        best = torch.where(better, c, best)
+        pick = lambda v: v.gather(1, j[:, None])[:, 0]  # noqa: E731
+        best_src = torch.where(better[:, None], torch.stack([pick(x), pick(y)], 1), best_src)
+    return best_src
+
+
+def _upsample(src: torch.Tensor, k: int) -> torch.Tensor:
+    """A source field at k times the size, as rigid k x k chunks: p -> k * src(p // k) + p % k."""
+    b, _, h, w = src.shape
+    up = src.repeat_interleave(k, 2).repeat_interleave(k, 3) * k
+    yy, xx = torch.meshgrid(torch.arange(h * k, device=src.device), torch.arange(w * k, device=src.device), indexing="ij")
+    return up + torch.stack([xx % k, yy % k])[None]
+
+
+def _grid(h: int, w: int, device) -> torch.Tensor:
+    yy, xx = torch.meshgrid(torch.arange(h, device=device), torch.arange(w, device=device), indexing="ij")
+    return torch.stack([xx, yy])[None]
+
+
+def _smooth_upsample(src: torch.Tensor, k: int) -> torch.Tensor:
+    """A source field at k times the size, its offsets (source minus position) interpolated: where neighbours
+    took different places, the reference is stretched between them instead of meeting at a square's edge."""
+    b, _, h, w = src.shape
+    off = (src - _grid(h, w, src.device)).float() * k
+    off = F.interpolate(off, scale_factor=k, mode="bilinear", align_corners=False)
+    return (off.round().long() + _grid(h * k, w * k, src.device)).clamp(0, h * k - 1)
+
+
+def _median(src: torch.Tensor, size: int = 5) -> torch.Tensor:
+    """The field's offsets median-filtered: isolated choices join their neighbours' region (coherent chunks)."""
+    b, _, h, w = src.shape
+    off = (src - _grid(h, w, src.device)).float()
+    pad = F.pad(off, (size // 2,) * 4, mode="replicate")
+    med = F.unfold(pad, size).reshape(b, 2, size * size, h * w).median(2).values.reshape(b, 2, h, w)
+    return (med.long() + _grid(h, w, src.device)).clamp(0, h - 1)
+
+
+def _vote(ref: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
+    """Each pixel: the mean of the reference pixels its 3x3 neighbours' sources put at it."""
+    total = torch.zeros_like(ref)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            s = torch.roll(src, shifts=(-dy, -dx), dims=(2, 3))
+            total += _gather(ref, s[:, 0] - dx, s[:, 1] - dy)
+    return total / 9
+
+
+@torch.no_grad()
+def synthesize(targets: list[tuple[np.ndarray, np.ndarray]], references: list[tuple[np.ndarray, np.ndarray]],
+               cfg: SynthesisConfig = SynthesisConfig(), device: str | torch.device = "cpu",
+               return_field: bool = False):
+    """Build each target face (aligned uint8 crop, 68 landmarks in its pixels) from its reference's pixels
+    (aligned crop and landmarks, any size: brought to the target's). All targets share one size; faces of
+    several sizes are synthesised in one call per size. Returns float32 (S, S, 3) crops in 0..255 (and the
+    source field (B, 2, S, S) of reference pixel coordinates, with return_field)."""
+    size = targets[0][0].shape[0]
+    if any(t[0].shape[0] != size for t in targets):
+        raise ValueError("synthesize: all targets of one call must be the same size")
+    levels, k = pyramid(size)
+    weights = cfg.weights()
+    refs = [(_resize(c, size), l * (size / c.shape[0])) for c, l in references]
+    warp128 = [positional_map(tl * (128 / size), rl * (128 / size), 128) for (_, tl), (_, rl) in zip(targets, refs)]
+    src = result = None
+    for lv in levels:
+        s = lv / size
+        t = torch.from_numpy(np.stack([guides(_resize(c, lv), l * s, weights) for c, l in targets])).to(device)
+        r = torch.from_numpy(np.stack([guides(_resize(c, lv), l * s, weights) for c, l in refs])).to(device)
+        warp = torch.from_numpy(np.stack([np.stack([cv2.resize(m, (lv, lv)) * (lv / 128) for m in w]) for w in warp128]))
+        warp = warp.float().to(device)
+        ref_lv = torch.from_numpy(np.stack([_resize(c, lv) for c, _ in refs])).permute(0, 3, 1, 2).float().to(device) / 255
+        if src is None:
+            src = _median(_search(t, r, warp, warp.round().long(), max(1, round(cfg.window * lv)), 0.0, cfg))
+        else:
+            # image analogies' step: the coarser result's colours become a guide, so a finer choice must agree
+            # with its neighbours' colours, not only with the guides
+            src = _smooth_upsample(src, 2)
+            result = F.interpolate(result, size=(lv, lv), mode="bilinear", align_corners=False)
+            for _ in range(cfg.iterations):
+                src = _search(torch.cat([t, result * cfg.colour], 1), torch.cat([r, ref_lv * cfg.colour], 1), warp, src,
+                              cfg.refine, cfg.coherence, cfg)
+                result = _vote(ref_lv, src)
+        result = _vote(ref_lv, src)
+    src = _smooth_upsample(src, k) if k > 1 else src
+    ref = torch.from_numpy(np.stack([c for c, _ in refs])).permute(0, 3, 1, 2).float().to(device)
+    out = _vote(ref, src).permute(0, 2, 3, 1).cpu().numpy()
+    crops = [o for o in out]
+    return (crops, src.cpu()) if return_field else crops
