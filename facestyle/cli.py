@@ -117,6 +117,16 @@ def load_style_file(path: str) -> dict:
     return style
 
 
+def style_file_exemplar(style: dict, path: str):
+    """The style file's exemplar (reference face and its 68 landmarks); files written before exemplars are refused."""
+    from facestyle.exemplar import Exemplar
+
+    if style.get("exemplar") is None or style.get("landmarks") is None:
+        raise SystemExit(f"{path} was written by an older facestyle, before faces were built from the reference: "
+                         "make it again with `facestyle adapt REFERENCE -o STYLEFILE`")
+    return Exemplar(style["exemplar"].numpy(), style["landmarks"].numpy().astype("float64"))
+
+
 def style_file_colour(style: dict | None):
     """The style file's colour target (files written before targets existed have none)."""
     from facestyle.style.colour import ColourTarget
@@ -138,13 +148,21 @@ def _style_head(a: argparse.Namespace):
 
 
 def _stylize(a: argparse.Namespace) -> int:
-    from facestyle.pipeline import KEEP_FACE_LADDER
+    from facestyle.exemplar import KEEP_FACE_LADDER
 
-    rt, head, colour = _style_head(a)
     img = _read(a.input)
-    ladder = () if a.no_keep_faces or a.style == "photo" else KEEP_FACE_LADDER  # the photo style has nothing to weaken
-    out, faces, kept = rt.stylizer.stylize_keeping_faces(img.rgb, head, a.scale, preserve_color=a.preserve_color,
-                                                         colour=colour, ladder=ladder)
+    ladder = () if a.no_keep_faces else KEEP_FACE_LADDER
+    if a.style == "photo":  # the generator's photo head: restoration, and 4x with --scale 4
+        rt, head, colour = _style_head(a)
+        out, faces, kept = rt.stylizer.stylize_keeping_faces(img.rgb, head, a.scale, preserve_color=a.preserve_color,
+                                                             colour=colour, ladder=())
+    else:
+        style = load_style_file(a.style)
+        exemplar = style_file_exemplar(style, a.style)
+        rt = _runtime(style["model"])
+        out, faces, kept = rt.exemplar.stylize(img.rgb, exemplar, a.strength, preserve_color=a.preserve_color,
+                                               ladder=ladder)
+        out = rt.stylizer.upscale(out) if a.scale == 4 else out
     _write(a.output, img, out)
     weakened = sum(k < 1 for k in kept)
     print(f"{len(faces)} face(s) -> {a.output}" + (f" ({weakened} made with less of the style to stay a face)" if weakened else ""))
@@ -171,17 +189,28 @@ def _adapt(a: argparse.Namespace) -> int:
     import torch
     from tqdm import tqdm
 
-    from facestyle.runtime import NoFace
+    from facestyle.exemplar import NoLandmarks
+    from facestyle.faces.landmarks import parse_landmarks
     from facestyle.style.colour import ColourTarget
 
     rt = _runtime(a.model)
+    rgb = _read(a.reference).rgb
+    points = None
+    if a.landmarks:
+        try:
+            points = parse_landmarks(json.loads(Path(a.landmarks).read_text()), rgb.shape[1], rgb.shape[0])
+        except (ValueError, OSError) as exc:
+            raise SystemExit(f"{a.landmarks}: {exc}") from exc
+    t0 = time.perf_counter()
     try:
-        crop = rt.reference_crop(_read(a.reference).rgb)
-    except NoFace as exc:
-        raise SystemExit(str(exc)) from exc
+        exemplar = rt.exemplar.exemplar(rgb, points)
+    except NoLandmarks as exc:
+        raise SystemExit(f"{exc} (facestyle adapt --landmarks FILE.json)") from exc
+    crop = rt.head_crop(exemplar)
+    info = {"exemplar_seconds": time.perf_counter() - t0}
     t0 = time.perf_counter()
     head = rt.instant_head(crop)
-    info = {"instant_seconds": time.perf_counter() - t0, "steps": a.steps}
+    info |= {"instant_seconds": time.perf_counter() - t0, "steps": a.steps}
     if a.steps > 0:
         bar = tqdm(total=a.steps, desc="adapting")
         head, history = rt.adapt(crop, head, a.steps, max_seconds=_max_seconds(a),
@@ -189,7 +218,8 @@ def _adapt(a: argparse.Namespace) -> int:
         bar.close()
         info.update(steps=len(history), loss_first=history[0]["loss"], loss_last=history[-1]["loss"], adapt_seconds=history[-1]["seconds"])
     colour = torch.from_numpy(ColourTarget.of(crop).to_array())
-    torch.save({"model": rt.model, "head": head, "colour": colour, "name": Path(a.reference).stem, "info": info},
+    torch.save({"model": rt.model, "head": head, "colour": colour, "name": Path(a.reference).stem, "info": info,
+                "exemplar": torch.from_numpy(exemplar.crop.copy()), "landmarks": torch.from_numpy(exemplar.landmarks)},
                a.output)
     print(json.dumps(info))
     return 0
@@ -337,6 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
     ad.add_argument("reference")
     ad.add_argument("-o", "--output", required=True)
     ad.add_argument("--model", choices=["lite", "full"])
+    ad.add_argument("--landmarks", help="a JSON file of the reference's 68 [x, y] points, for a reference no detector "
+                    "reads (dlib/iBUG 68-point layout)")
     ad.add_argument("--steps", type=int, default=AdaptConfig.steps, help="0 writes the instant estimate alone")
     ad.add_argument("--max-seconds", type=float, help="stop early after this long (default FACESTYLE_ADAPT_SECONDS, "
                     "170; 0: no cap)")

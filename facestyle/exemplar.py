@@ -11,9 +11,7 @@ import io
 import json
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
-import torch
 from PIL import Image
 
 from facestyle.faces import Face, FaceDetector, align_face
@@ -118,6 +116,8 @@ class ExemplarStylizer:
         from facestyle.pipeline import keep_colour
 
         faces = self.detect(rgb) if faces is None else faces
+        if strength <= 0:
+            return rgb, faces, [1.0] * len(faces)
         crops = [self.face_crop(rgb, f) for f in faces]
         made = self.build(crops, [exemplar] * len(crops)) if crops else []
         if preserve_color:
@@ -125,15 +125,17 @@ class ExemplarStylizer:
         kept = [1.0] * len(faces)
 
         def paste(fractions: list[float]) -> np.ndarray:
+            # strength scales the blend weights in the picture, so 0 is the photo exactly, not a resampled copy
             out = rgb
             for c, s, f in zip(crops, made, fractions):
-                face = c.crop.astype(np.float32) + strength * f * (s - c.crop.astype(np.float32))
-                out = paste_blended(out, face, c.m, outline_mask(c.crop.shape[0], face_outline(c.landmarks)))
+                if strength * f > 0:
+                    mask = outline_mask(c.crop.shape[0], face_outline(c.landmarks)) * (strength * f)
+                    out = paste_blended(out, s, c.m, mask)
             return out
 
         out = paste(kept)
         redo = set(range(len(faces)))
-        for fraction in ladder if strength > 0 else ():
+        for fraction in ladder:
             seen = self.detect(out)
             redo = {i for i in redo if not found_at(seen, faces[i].box)}
             if not redo:
@@ -142,19 +144,3 @@ class ExemplarStylizer:
                 kept[i] = fraction
             out = paste(kept)
         return out, faces, kept
-
-
-@torch.no_grad()
-def patches_from(output: np.ndarray, reference: np.ndarray, patch: int = 5, tol: float = 2.0) -> float:
-    """The share of `output`'s patch x patch patches (both aligned crops of one size) that occur in `reference`
-    to within `tol` levels per pixel (RMS): 1.0 means built only from the reference's pixels."""
-    to = lambda a: torch.from_numpy(np.ascontiguousarray(a, np.float32)).permute(2, 0, 1)[None]  # noqa: E731
-    q = torch.nn.functional.unfold(to(output), patch, stride=patch)[0].T
-    r = torch.nn.functional.unfold(to(reference), patch)[0].T
-    best = torch.cat([torch.cdist(c, r).min(1).values for c in q.split(512)])
-    return float((best / np.sqrt(q.shape[1]) <= tol).float().mean())
-
-
-def resize_exemplar(ex: Exemplar, size: int) -> Exemplar:
-    s = size / ex.crop.shape[0]
-    return Exemplar(cv2.resize(ex.crop, (size, size), interpolation=cv2.INTER_AREA), ex.landmarks * s)

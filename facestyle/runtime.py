@@ -10,7 +10,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from facestyle.exemplar import Exemplar, ExemplarStylizer
 from facestyle.faces import FaceDetector, align_face
+from facestyle.faces.landmarks import five_points
 from facestyle.pipeline import Stylizer
 from facestyle.precision import autocast
 from facestyle.style.adapt import AdaptConfig, adapt_head
@@ -34,6 +36,7 @@ class Runtime:
     prior: FacePrior
     regressor: HeadRegressor | None = None  # the learned instant estimate, where one ships for the model
     style_heads: torch.Tensor | None = None  # heads the generator learned multi-style (train/styles.py)
+    exemplar: ExemplarStylizer | None = None  # stills built from the reference's pixels (exemplar.py)
 
     @property
     def head_dim(self) -> int:
@@ -46,6 +49,10 @@ class Runtime:
             raise NoFace("no face found in the reference image")
         face = max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
         return align_face(rgb, face.landmarks, HR_SIZE)[0]
+
+    def head_crop(self, exemplar: Exemplar) -> np.ndarray:
+        """The exemplar's face at the generator's alignment and output size: what the head adapts to."""
+        return align_face(exemplar.crop, five_points(exemplar.landmarks), HR_SIZE)[0]
 
     def instant_head(self, crop: np.ndarray) -> torch.Tensor:
         with autocast(self.stylizer.precision, self.stylizer.device):  # the learned part runs the generator
@@ -98,7 +105,7 @@ def get_runtime(model: str, device: str = "cpu", lr_size: int = 64, max_batch: i
     regressor = WEIGHTS_DIR / f"head_regressor_{model}.npz"
     return Runtime(model, device, stylizer, FacePrior.load(WEIGHTS_DIR / "face_prior.npz"),
                    HeadRegressor.load(regressor, generator.head_dim - 12) if regressor.exists() else None,
-                   style_heads)
+                   style_heads, ExemplarStylizer(stylizer.detector, device=device))
 
 
 def runtime_for(settings, model: str | None = None) -> Runtime:

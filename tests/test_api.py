@@ -2,6 +2,7 @@
 
 import base64
 import io
+import json
 import struct
 import time
 import zlib
@@ -114,16 +115,17 @@ def test_stylize_returns_the_picture_with_every_face(client, two_faces, style_id
     assert np.abs(out.astype(int) - two_faces).mean() > 1
 
 
-def test_strength_zero_is_close_to_the_photo_style_and_scale_4_super_resolves(client, astronaut, style_id):
+def test_strength_zero_is_the_photo_and_scale_4_super_resolves(client, astronaut, style_id):
     small = np.asarray(Image.fromarray(astronaut).resize((256, 256)))
     f = {"image": ("a.png", png(small), "image/png")}
-    photo = np.asarray(Image.open(io.BytesIO(client.post("/stylize", files=f, data={"style": "photo"}).content))).astype(int)
+    photo = small.astype(int)
     zero = np.asarray(Image.open(io.BytesIO(client.post("/stylize", files=f, data={"style": style_id, "strength": 0}).content))).astype(int)
     full = np.asarray(Image.open(io.BytesIO(client.post("/stylize", files=f, data={"style": style_id}).content))).astype(int)
-    assert np.abs(zero - photo).max() <= 1 and np.abs(full - photo).mean() > 1
-    r = client.post("/stylize", files=f, data={"style": "photo", "scale": 4, "format": "jpeg"})
-    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
-    assert Image.open(io.BytesIO(r.content)).size == (1024, 1024)
+    assert np.array_equal(zero, photo) and np.abs(full - photo).mean() > 1  # strength blends toward the photo
+    for style in ("photo", style_id):
+        r = client.post("/stylize", files=f, data={"style": style, "scale": 4, "format": "jpeg"})
+        assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+        assert Image.open(io.BytesIO(r.content)).size == (1024, 1024)
 
 
 def test_json_answer_lists_faces_and_carries_the_image(client, two_faces):
@@ -143,15 +145,42 @@ def test_no_face_is_422_unless_passthrough(client):
     assert r.status_code == 200 and r.headers["x-faces"] == "0"
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(r.content))), sky)
     n = len(client.get("/styles").json())
-    err(client.post("/styles", files=f), 422, "no_face")
+    r = client.post("/styles", files=f)
+    err(r, 422, "no_landmarks")  # a reference no detector reads: the message says what to send
+    assert "landmarks" in r.json()["message"] and "68" in r.json()["message"]
     assert len(client.get("/styles").json()) == n  # nothing half-written
+
+
+def test_landmarks_field_registers_a_reference_no_detector_reads(client, astronaut, two_faces):
+    """A flat painting with no face MTCNN finds, and the astronaut's 68 points given for it: registered, its
+    exemplar keeps those points (as the crop sees them), and its faces are built from its pixels."""
+    from facestyle.faces.detect import FaceDetector
+    from facestyle.faces.landmarks import dense_landmarks
+
+    pts = dense_landmarks(astronaut, FaceDetector().detect(astronaut)[0].box)
+    flat = np.zeros_like(astronaut)
+    flat[...] = (40, 120, 200)
+    f = {"image": ("flat.png", png(flat), "image/png")}
+    err(client.post("/styles", files=f, data={"landmarks": "[[1, 2]]"}), 422, "invalid_field")
+    err(client.post("/styles", files=f, data={"landmarks": "not json"}), 422, "invalid_field")
+    r = client.post("/styles", files=f, data={"landmarks": json.dumps(pts.tolist()), "name": "flat"})
+    assert r.status_code == 202, r.text
+    ex = client.app.state.store.exemplar(r.json()["id"])
+    from facestyle.exemplar import Exemplar
+
+    expected = Exemplar.of(astronaut, pts)  # the same alignment of the same points, on the astronaut's pixels
+    assert np.abs(ex.landmarks - expected.landmarks).max() < 0.01 and ex.crop.shape == expected.crop.shape
+    out = np.asarray(Image.open(io.BytesIO(client.post("/stylize", files={"image": ("t.png", png(two_faces), "image/png")},
+                                                        data={"style": r.json()["id"], "keep_faces": "false"}).content)))
+    face = out[95:160, 115:175].reshape(-1, 3).astype(int)  # the first face's inner part, now made of the flat blue
+    assert np.abs(face - (40, 120, 200)).sum(1).mean() < np.abs(two_faces[95:160, 115:175].reshape(-1, 3) - (40, 120, 200)).sum(1).mean() / 2
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (5, 3000), (19, 19)])
 def test_pictures_too_small_for_a_face_are_no_face_not_an_error(client, shape):
     f = {"image": ("t.png", png(np.full((*shape, 3), 90, np.uint8)), "image/png")}
     err(client.post("/stylize", files=f, data={"style": "photo"}), 422, "no_face")
-    err(client.post("/styles", files=f), 422, "no_face")
+    err(client.post("/styles", files=f), 422, "no_landmarks")
     r = client.post("/upscale", files=f)
     assert r.status_code == 200 and Image.open(io.BytesIO(r.content)).size == (shape[1] * 4, shape[0] * 4)
 

@@ -1,6 +1,7 @@
 """Styles in Redis, so every API replica and worker sees them and a restart loses nothing.
 
-One hash per style (metadata, head bytes, the aligned reference PNG) plus a sorted set as the index.
+One hash per style (metadata, head bytes, the aligned reference PNG, the exemplar: the reference face at its
+own resolution as PNG and its 68 landmarks as JSON) plus a sorted set as the index.
 Creation is one MULTI; updates are WATCHed transactions that do nothing once the style is deleted,
 so a job finishing after a DELETE cannot resurrect half a style.
 """
@@ -15,6 +16,7 @@ import numpy as np
 import redis
 import torch
 
+from facestyle.exemplar import Exemplar
 from facestyle.redis_tx import hset_if_exists
 from facestyle.style.colour import ColourTarget
 
@@ -54,13 +56,15 @@ class StyleStore:
         return f"{self.prefix}:style:{style_id}"
 
     def create(self, name: str, model: str, head: torch.Tensor, reference_png: bytes, job: str | None = None,
-               style_id: str | None = None, colour: ColourTarget | None = None) -> Style:
+               style_id: str | None = None, colour: ColourTarget | None = None, exemplar: Exemplar | None = None) -> Style:
         style = Style(id=style_id or uuid.uuid4().hex[:16], name=name, status="queued", model=model, job=job, head=head,
                       colour=colour)
         fields = {"id": style.id, "name": name, "status": style.status, "model": model, "progress": 0.0,
                   "created": style.created, "job": job or "", "error": "",
                   "head": head.detach().cpu().float().numpy().tobytes(), "reference": reference_png,
                   "colour": colour.to_bytes() if colour is not None else b""}
+        if exemplar is not None:
+            fields["exemplar"], fields["landmarks"] = exemplar.to_bytes()
         with self.r.pipeline(transaction=True) as p:
             p.hset(self.key(style.id), mapping=fields)
             p.zadd(self.index, {style.id: style.created})
@@ -84,6 +88,12 @@ class StyleStore:
 
     def reference(self, style_id: str) -> bytes | None:
         return self.r.hget(self.key(style_id), "reference")
+
+    def exemplar(self, style_id: str) -> Exemplar | None:
+        """The reference face and its 68 landmarks, which stills are built from; None for a style stored before
+        exemplars existed (it has to be registered again)."""
+        png, landmarks = self.r.hmget(self.key(style_id), ["exemplar", "landmarks"])
+        return Exemplar.from_bytes(png, landmarks) if png and landmarks else None
 
     def critic(self, style_id: str) -> bytes | None:
         """The style's trained patch critic (torch state dict bytes), once adaptation has run."""

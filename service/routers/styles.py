@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Annotated, Literal
 
@@ -13,7 +14,9 @@ from rq.job import Job
 from starlette.concurrency import run_in_threadpool
 
 from facestyle.jobs import adapt_style, on_adapt_failure
-from facestyle.runtime import NoFace, png_bytes
+from facestyle.exemplar import NoLandmarks
+from facestyle.faces.landmarks import LandmarkError, parse_landmarks
+from facestyle.runtime import png_bytes
 from facestyle.style.colour import ColourTarget
 from facestyle.style.store import PHOTO, Style, photo_style
 from service.deps import QueueDep, RuntimeDep, SettingsDep, StoreDep, read_image
@@ -56,18 +59,30 @@ def get_style(store, style_id: str, model: str) -> Style:
 @router.post("", status_code=202, response_model=StyleCreated, responses=ERROR_RESPONSES)
 async def create_style(rt: RuntimeDep, store: StoreDep, queue: QueueDep, settings: SettingsDep,
                        image: Annotated[UploadFile, File(description="the one reference picture (must show a face)")],
-                       name: Annotated[str | None, Form(max_length=200)] = None):
+                       name: Annotated[str | None, Form(max_length=200)] = None,
+                       landmarks: Annotated[str | None, Form(
+                           description="for a reference no detector reads: a JSON list of 68 [x, y] points in the "
+                                       "picture's pixels, dlib/iBUG 68-point layout (jaw 0-16, brows 17-26, nose "
+                                       "27-35, eyes 36-47, lips 48-67)", max_length=20_000)] = None):
     decoded = await read_image(image, settings)
+    points = None
+    if landmarks:
+        try:
+            points = parse_landmarks(json.loads(landmarks), decoded.rgb.shape[1], decoded.rgb.shape[0])
+        except (json.JSONDecodeError, LandmarkError) as exc:
+            msg = str(exc) if isinstance(exc, LandmarkError) else "landmarks must be JSON: a list of 68 [x, y] pairs"
+            raise APIError(422, "invalid_field", f"landmarks: {msg}", field="landmarks") from exc
     try:
-        crop = await run_in_threadpool(rt.reference_crop, decoded.rgb)
-    except NoFace as exc:
-        raise APIError(422, "no_face", str(exc)) from exc
+        exemplar = await run_in_threadpool(rt.exemplar.exemplar, decoded.rgb, points)
+    except NoLandmarks as exc:
+        raise APIError(422, "no_landmarks", str(exc)) from exc
+    crop = rt.head_crop(exemplar)
     head = await run_in_threadpool(rt.instant_head, crop)
     colour = ColourTarget.of(crop)
     job_id = uuid.uuid4().hex
     name = name or (image.filename or "style").rsplit(".", 1)[0][:200]
     try:
-        style = store.create(name, rt.model, head, png_bytes(crop), job=job_id, colour=colour)
+        style = store.create(name, rt.model, head, png_bytes(crop), job=job_id, colour=colour, exemplar=exemplar)
     except redis.RedisError as exc:
         raise APIError(503, "unavailable", f"style store unavailable: {exc}") from exc
     try:

@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from facestyle.imageio import encode_image
-from facestyle.pipeline import KEEP_FACE_LADDER, style_at
+from facestyle.exemplar import KEEP_FACE_LADDER
+from facestyle.pipeline import style_at
 from service.deps import RuntimeDep, SettingsDep, StoreDep, read_image
 from service.errors import ERROR_RESPONSES, APIError
 from service.routers.styles import get_style
@@ -46,12 +47,23 @@ async def stylize(rt: RuntimeDep, store: StoreDep, settings: SettingsDep,
     faces = await run_in_threadpool(rt.stylizer.detect, decoded.rgb)
     if not faces and on_no_face == "error":
         raise APIError(422, "no_face", "no face found in the image (send on_no_face=passthrough to get it back unchanged)")
-    head, colour = style_at(rt.stylizer.photo_head, st.head, st.colour, strength)
+    exemplar = None
+    if st.head is not None:  # a registered style: its faces are built from its reference (exemplar.py)
+        exemplar = store.exemplar(st.id)
+        if exemplar is None:
+            raise APIError(409, "style_outdated", "this style was stored before faces were built from the reference; "
+                                                  "register it again (POST /styles with its reference picture)")
     kept: list[float] = []  # the share of the style each face got: keep_faces may weaken some
-    if faces:
-        ladder = KEEP_FACE_LADDER if keep_faces and st.head is not None else ()  # the photo style has nothing to weaken
+    if faces and exemplar is not None:
+        ladder = KEEP_FACE_LADDER if keep_faces else ()
+        out, _, kept = await run_in_threadpool(lambda: rt.exemplar.stylize(
+            decoded.rgb, exemplar, strength, faces, preserve_color=preserve_color, ladder=ladder))
+        if scale == 4:  # faces built at their size in the picture, then the whole picture super-resolved
+            out = await run_in_threadpool(rt.stylizer.upscale, out)
+    elif faces:
+        head, colour = style_at(rt.stylizer.photo_head, st.head, st.colour, strength)
         out, _, kept = await run_in_threadpool(lambda: rt.stylizer.stylize_keeping_faces(
-            decoded.rgb, head, scale, faces, preserve_color=preserve_color, colour=colour, ladder=ladder))
+            decoded.rgb, head, scale, faces, preserve_color=preserve_color, colour=colour, ladder=()))
     else:
         out = decoded.rgb if scale == 1 else await run_in_threadpool(rt.stylizer.upscale, decoded.rgb)
     body, media = await run_in_threadpool(encode_image, decoded, out, format)

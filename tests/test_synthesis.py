@@ -1,0 +1,89 @@
+"""Guided exemplar synthesis: faces made only of the reference's pixels, at the face's own size."""
+
+import numpy as np
+import pytest
+import torch
+
+from facestyle.exemplar import Exemplar, ExemplarStylizer, crop_size
+from facestyle.faces import FaceDetector
+from facestyle.faces.align import alignment_matrix
+from facestyle.faces.landmarks import dense_landmarks, five_points
+from facestyle.style.synthesis import pyramid, synthesize
+from tests.conftest import posterised_tint
+
+
+@pytest.fixture(scope="module")
+def stylizer():
+    return ExemplarStylizer(FaceDetector())
+
+
+def patches_found(output: np.ndarray, reference: np.ndarray, patch: int = 5, tol: float = 1.0) -> float:
+    """The share of `output`'s non-overlapping patch x patch patches that occur somewhere in `reference` (RMS
+    difference within `tol` levels)."""
+    to = lambda a: torch.from_numpy(np.ascontiguousarray(a, np.float32)).permute(2, 0, 1)[None]  # noqa: E731
+    q = torch.nn.functional.unfold(to(output), patch, stride=patch)[0].T
+    r = torch.nn.functional.unfold(to(reference), patch)[0].T
+    best = torch.cat([torch.cdist(c, r).min(1).values for c in q.split(256)])
+    return float((best / np.sqrt(q.shape[1]) <= tol).float().mean())
+
+
+def test_a_face_is_built_only_from_reference_pixels(stylizer, astronaut, two_faces):
+    ref = stylizer.exemplar(posterised_tint(astronaut))
+    target = stylizer.face_crop(two_faces, stylizer.detect(two_faces)[1])
+    size = 128
+    small = lambda c, l: (np.asarray(__import__("cv2").resize(c, (size, size), interpolation=3)), l * size / c.shape[0])  # noqa: E731
+    t, r = small(target.crop, target.landmarks), small(ref.crop, ref.landmarks)
+    out = synthesize([t], [r])[0]
+    # whole 5x5 patches of the reference, copied exactly inside coherent chunks (the 3x3 vote mixes the rest)
+    found, before = patches_found(out, r[0]), patches_found(t[0].astype(np.float32), r[0])
+    assert found >= 0.15 and before < 0.03
+    # and every pixel is a mean of reference pixels: only colours the reference has, or mixes of them
+    grey = lambda a: a.reshape(-1, 3) @ np.ones(3)  # noqa: E731
+    assert grey(out).min() >= grey(r[0].astype(np.float32)).min() - 1e-3
+
+
+def test_batched_synthesis_equals_each_face_alone(stylizer, astronaut, two_faces):
+    refs = [stylizer.exemplar(posterised_tint(astronaut)), stylizer.exemplar(astronaut)]
+    faces = [stylizer.face_crop(two_faces, f) for f in stylizer.detect(two_faces)]
+    size = faces[0].crop.shape[0]
+    assert all(f.crop.shape[0] == size for f in faces)
+    pairs = [(f.crop, f.landmarks) for f in faces]
+    mixed = synthesize(pairs, [(e.crop, e.landmarks) for e in refs])  # mixed styles in one batch
+    alone = [synthesize([p], [(e.crop, e.landmarks)])[0] for p, e in zip(pairs, refs)]
+    for a, b in zip(mixed, alone):
+        np.testing.assert_allclose(a, b, atol=1e-3)
+
+
+def test_a_face_is_built_at_its_size_in_the_picture(stylizer, astronaut):
+    """The resolution rule: the aligned crop has at least as many pixels across as the face covers in the
+    picture, up to 1024; a 2x bigger picture gets a 2x bigger crop."""
+    face = stylizer.detect(astronaut)[0]
+    for zoom in (1, 2, 4):
+        big = np.asarray(__import__("PIL.Image", fromlist=["Image"]).fromarray(astronaut).resize((512 * zoom,) * 2))
+        f = stylizer.detect(big)[0]
+        fc = stylizer.face_crop(big, f)
+        m = alignment_matrix(five_points(dense_landmarks(big, f.box)), fc.crop.shape[0])
+        assert np.hypot(m[0, 0], m[1, 0]) >= 1.0 or fc.crop.shape[0] == 1024  # crop px per picture px
+        assert fc.crop.shape[0] >= min(1024, (f.box[2] - f.box[0]) * 1.5)
+    assert crop_size(face.landmarks * 100) == 1024 and crop_size(face.landmarks / 20) == 128
+    levels, k = pyramid(1024)
+    assert levels[-1] * k == 1024 and levels[0] <= 96
+
+
+def test_exemplar_round_trips_through_bytes(stylizer, astronaut):
+    ex = stylizer.exemplar(astronaut)
+    again = Exemplar.from_bytes(*ex.to_bytes())
+    assert np.array_equal(again.crop, ex.crop) and np.abs(again.landmarks - ex.landmarks).max() <= 0.005
+
+
+def test_stylize_pastes_only_the_faces_and_strength_zero_is_the_photo(stylizer, astronaut, two_faces):
+    ex = stylizer.exemplar(posterised_tint(astronaut))
+    out, faces, kept = stylizer.stylize(two_faces, ex, ladder=())
+    assert len(faces) == 2 and kept == [1.0, 1.0]
+    assert np.array_equal(out[-30:], two_faces[-30:])  # below the chins: untouched
+    assert np.abs(out.astype(int) - two_faces)[60:200].mean() > 3
+    zero = stylizer.stylize(two_faces, ex, strength=0.0)[0]
+    assert np.array_equal(zero, two_faces)
+    half = stylizer.stylize(two_faces, ex, strength=0.5, ladder=())[0].astype(int)
+    d_half, d_full = np.abs(half - two_faces).mean(), np.abs(out.astype(int) - two_faces).mean()
+    assert 0.3 * d_full < d_half < 0.7 * d_full
