@@ -239,8 +239,22 @@ def _eval_style(a: argparse.Namespace) -> int:
     root = data_root()
     face_paths = list_images(Path(a.faces)) if a.faces else face_split(root / "faces/single")[1]
     style_paths = list_images(Path(a.styles) if a.styles else root / "styles")
-    faces = [(p.name, fit_within(load_rgb(p), 512)) for p in face_paths[: a.limit_faces]]
+    faces = [(p.name, fit_within(load_rgb(p), 512 if a.variant == "generator" else 768)) for p in face_paths[: a.limit_faces]]
     styles = [(p.name, load_rgb(p)) for p in style_paths[: a.limit_styles]]
+    if a.variant == "served":
+        from facestyle.eval import served
+
+        rows, sheet = served.evaluate_served(_runtime(a.model), faces, styles, None if a.no_identity else dlib_embedder())
+        result = served.summary(rows)
+        print(served.markdown(result))
+        if a.json:
+            Path(a.json).write_text(json.dumps(result, indent=2))
+        if a.sheet and sheet["styles"]:
+            from PIL import Image
+
+            Path(a.sheet).parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(served.contact_sheet(sheet)).save(a.sheet)
+        return 0
     reports = evaluate_styles(_runtime(a.model), faces, styles, a.steps, max_seconds=_max_seconds(a), embedder=None if a.no_identity else dlib_embedder())
     result = summary(reports)
     print(markdown(result))
@@ -417,7 +431,10 @@ def build_parser() -> argparse.ArgumentParser:
     es = sub.add_parser("eval-style", help="faces x style references: face kept, drift, identity, colour/texture gain")
     es.add_argument("--faces", help="folder of face photos (default: the held-out fifth of faces/single)")
     es.add_argument("--styles", help="folder of style references (default: ../shared/data/styles)")
-    es.add_argument("--steps", type=int, default=AdaptConfig.steps)
+    es.add_argument("--variant", choices=["served", "generator"], default="served",
+                    help="served: stills as served (built from the reference) with the trivial baselines; generator: "
+                         "the generator's instant and fine-tuned heads")
+    es.add_argument("--steps", type=int, default=AdaptConfig.steps, help="generator: adaptation steps")
     es.add_argument("--max-seconds", type=float, help="each style's adaptation cap, as `adapt` (default: settings')")
     es.add_argument("--model", choices=["lite", "full"])
     es.add_argument("--limit-faces", type=int)

@@ -51,12 +51,16 @@ def patch_descriptors(crop: np.ndarray, query: bool = False) -> tuple[torch.Tens
     return (_patches(y, sa, ka, qa if query else ra, True), _patches(rgb, sb, kb, qb if query else rb, False))
 
 
-def _min_dist(query: torch.Tensor, refs: torch.Tensor, chunk: int = 256) -> torch.Tensor:
+def _min_dist(query: torch.Tensor, refs: torch.Tensor, chunk: int = 128) -> torch.Tensor:
     """(R,) mean over query patches of the min L2 distance into each of R stacked (R, N, D) reference sets."""
+    r, n, _ = refs.shape
+    flat = refs.reshape(r * n, -1)
+    r2 = (flat * flat).sum(1)
     mins = []
-    for q in query.split(chunk):  # chunks bound memory at R * chunk * N floats
-        mins.append(torch.cdist(q[None].expand(len(refs), -1, -1), refs).amin(2))
-    return torch.cat(mins, 1).mean(1)
+    for q in query.split(chunk):  # |q|^2 + |r|^2 - 2 q.r as one matmul against all references, min before sqrt
+        d2 = torch.addmm(r2[None], q, flat.T, alpha=-2).view(len(q), r, n).amin(2)
+        mins.append((d2 + (q * q).sum(1, keepdim=True)).clamp_min(0).sqrt())
+    return torch.cat(mins).mean(0)
 
 
 def nearest_patch_distance(query: torch.Tensor, reference: torch.Tensor) -> float:

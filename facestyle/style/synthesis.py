@@ -46,8 +46,8 @@ class SynthesisConfig:
 
 def pyramid(size: int, coarsest: int = 96) -> tuple[list[int], int]:
     """Search levels (coarse to fine) and the chunk size k of the final copy: the finest level is size / k,
-    at most 256 px for large faces (a 1024 px face is searched at 256 and copied in 4 px chunks)."""
-    k = 1 if size < 512 else (2 if size < 1024 else 4)
+    at most 256 px (a 1024 px face is searched at 256 and copied in 4 px chunks, their offsets interpolated)."""
+    k = 1 if size <= 256 else (2 if size <= 512 else 4)
     levels = [size // k]
     while levels[0] > coarsest and levels[0] % 2 == 0:
         levels.insert(0, levels[0] // 2)
@@ -167,6 +167,7 @@ def synthesize(targets: list[tuple[np.ndarray, np.ndarray]], references: list[tu
                 src = _search(torch.cat([t, result * cfg.colour], 1), torch.cat([r, ref_lv * cfg.colour], 1), warp, src,
                               cfg.refine, cfg.coherence, cfg)
                 result = _vote(ref_lv, src)
+            continue
         result = _vote(ref_lv, src)
     src = _smooth_upsample(src, k) if k > 1 else src
     ref = torch.from_numpy(np.stack([c for c, _ in refs])).permute(0, 3, 1, 2).float().to(device)

@@ -1,0 +1,201 @@
+"""`facestyle eval-style`'s panel for stills as served (faces built from the reference, exemplar.py), with the two
+trivial baselines scored the same way, per style, per family of references and overall.
+
+Measures (all but detail and seams on the aligned 256 px crop of eval/style.py):
+- texture gain (colour-blind Gram statistic) and colour gain, as eval/style.py defines them;
+- identification (eval/panel.py): is the output nearest to its own reference among all, relative to the input;
+- faces kept as drawn (MTCNN finds the full-strength face) and as served (after keep-faces), landmark drift,
+  identity kept (dlib distance < 0.6);
+- detail: high-frequency energy of the pasted face at its size in the picture over the photo's (faces >= 200 px);
+- seams: gradient energy on the ring along the blend edge, output over photo;
+- seconds per face (detection excluded: the request detects once for any style).
+Baselines: the photo colour-transferred to the reference, and that blurred by 2 px at 128 px.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import cv2
+import numpy as np
+
+from facestyle.eval.panel import ReferencePatches, blurred_baseline, colour_transfer_baseline, detail_ratio, seam_ratio
+from facestyle.eval.style import colour_distance, gain, score_output, texture_distance
+from facestyle.exemplar import NoLandmarks
+from facestyle.faces import align_face
+from facestyle.faces.paste import outline_mask
+from facestyle.style.guides import face_outline
+from facestyle.style.prior import HR_SIZE
+
+FAMILIES = (("line art", ("apdrawing",)), ("sketches", ("sketch",)), ("anime", ("anime", "jojo", "dio")),
+            ("Arcane-like", ("arcane",)), ("flat cartoons", ("cartoon", "disney")),
+            ("paintings", ("art", "paint", "archer", "supergirl", "pinup", "caricature")))
+
+
+def family(name: str) -> str:
+    low = name.lower()
+    return next((f for f, keys in FAMILIES if any(k in low for k in keys)), "other")
+
+
+@dataclass
+class Row:
+    style: str
+    face: str
+    variant: str  # served | colour | colour+blur
+    texture_gain: float
+    colour_gain: float
+    identified: bool
+    kept_drawn: bool | None = None
+    kept_served: bool | None = None
+    drift_pct: float | None = None
+    identity: float | None = None
+    detail: float | None = None
+    seam: float | None = None
+    seconds: float | None = None
+    face_px: float | None = None
+
+
+def picture_mask(rt, rgb, face) -> np.ndarray:
+    """The served blend weights in picture coordinates (the outline mask warped back)."""
+    fc = rt.exemplar.face_crop(rgb, face)
+    inv = cv2.invertAffineTransform(fc.m)
+    mask = outline_mask(fc.crop.shape[0], face_outline(fc.landmarks))
+    return cv2.warpAffine(mask, inv, rgb.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+
+
+def evaluate_served(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[str, np.ndarray]], embedder=None,
+                    log=print) -> tuple[list[Row], dict]:
+    exemplars, refs = [], []
+    for name, rgb in styles:
+        try:
+            ex = rt.exemplar.exemplar(rgb)
+        except NoLandmarks:
+            log(f"{name}: no landmarks readable in the reference, skipped (POST /styles answers no_landmarks)")
+            continue
+        exemplars.append((name, ex))
+        refs.append(rt.head_crop(ex))
+    patches = ReferencePatches(refs)
+    detected = [(n, rgb, max(rt.stylizer.detect(rgb), key=lambda f: f.box[2] - f.box[0], default=None)) for n, rgb in faces]
+    detected = [d for d in detected if d[2] is not None]
+    masks = [picture_mask(rt, rgb, f) for _, rgb, f in detected]
+    inputs = [align_face(rgb, f.landmarks, HR_SIZE)[0] for _, rgb, f in detected]
+    rows = []
+    sheet = {"inputs": inputs, "styles": [], "centres": [((f.box[1] + f.box[3]) / 2, (f.box[0] + f.box[2]) / 2)
+                                                       for _, _, f in detected]}
+    for si, (sname, ex) in enumerate(exemplars):
+        ref_crop = refs[si]
+        served_crops, whole = [], []
+        for (fname, rgb, f), mask, in_crop in zip(detected, masks, inputs):
+            t0 = time.perf_counter()
+            out, _, kept = rt.exemplar.stylize(rgb, ex, faces=[f])
+            secs = time.perf_counter() - t0
+            s = score_output(rt, rgb, f, out, ref_crop, embedder)
+            out_crop = align_face(out, f.landmarks, HR_SIZE)[0]
+            served_crops.append(out_crop)
+            whole.append(out)
+            face_px = float(f.box[2] - f.box[0])
+            rows.append(Row(sname, fname, "served", s.texture_gain, s.colour_gain,
+                            patches.identify(out_crop, in_crop, si, input_key=fname)["identified"],
+                            kept_drawn=kept[0] == 1.0, kept_served=s.kept, drift_pct=s.drift_pct, identity=s.identity,
+                            detail=detail_ratio(out, rgb, mask) if face_px >= 200 else None,
+                            seam=seam_ratio(out, rgb, mask), seconds=secs, face_px=face_px))
+            for variant, make in (("colour", colour_transfer_baseline), ("colour+blur", blurred_baseline)):
+                b = make(in_crop, ref_crop)
+                g = lambda d: gain(d(b, ref_crop), d(in_crop, ref_crop))  # noqa: E731
+                rows.append(Row(sname, fname, variant, g(texture_distance), g(colour_distance),
+                                patches.identify(b, in_crop, si, input_key=fname)["identified"]))
+        sheet["styles"].append((sname, ref_crop, served_crops, whole))
+        log(line(sname, [r for r in rows if r.style == sname]), flush=True)
+    return rows, sheet
+
+
+def _mean(v):
+    v = [x for x in v if x is not None]
+    return float(np.mean(v)) if v else None
+
+
+def aggregate(rows: list[Row]) -> dict:
+    served = [r for r in rows if r.variant == "served"]
+    out = {v: {"texture_gain": _mean([r.texture_gain for r in rows if r.variant == v]),
+               "colour_gain": _mean([r.colour_gain for r in rows if r.variant == v]),
+               "identified": _mean([r.identified for r in rows if r.variant == v])}
+           for v in ("served", "colour", "colour+blur")}
+    ids = [r.identity for r in served if r.identity is not None]
+    out["served"] |= {"kept_drawn": _mean([r.kept_drawn for r in served]), "kept_served": _mean([r.kept_served for r in served]),
+                      "drift_pct": _mean([r.drift_pct for r in served]),
+                      "identity_kept": _mean([d < 0.6 for d in ids]) if ids else None,
+                      "detail_200px": _mean([r.detail for r in served]), "seam": _mean([r.seam for r in served]),
+                      "seconds_per_face": float(np.median([r.seconds for r in served])) if served else None,
+                      "faces": len(served)}
+    return out
+
+
+def own_identified(rows: list[Row]) -> float:
+    """Of the styles, the share whose outputs name their own reference most often (majority of faces)."""
+    per = {}
+    for r in rows:
+        if r.variant == "served":
+            per.setdefault(r.style, []).append(r.identified)
+    return _mean([np.mean(v) > 0.5 for v in per.values()])
+
+
+def summary(rows: list[Row]) -> dict:
+    styles = sorted({r.style for r in rows})
+    fams = sorted({family(s) for s in styles})
+    return {"overall": aggregate(rows) | {"styles_identified": own_identified(rows)},
+            "families": {f: aggregate([r for r in rows if family(r.style) == f]) for f in fams},
+            "styles": {s: aggregate([r for r in rows if r.style == s]) for s in styles},
+            "rows": [asdict(r) for r in rows]}
+
+
+def line(style: str, rows: list[Row]) -> str:
+    a = aggregate(rows)
+    s, c, b = a["served"], a["colour"], a["colour+blur"]
+    f = lambda v, p="{:+.2f}": "-" if v is None else p.format(v)  # noqa: E731
+    return (f"{style[:34]:34s} served texture {f(s['texture_gain'])} colour {f(s['colour_gain'])} id {f(s['identified'], '{:.0%}')}"
+            f" kept {f(s['kept_drawn'], '{:.0%}')}/{f(s['kept_served'], '{:.0%}')} identity {f(s['identity_kept'], '{:.0%}')}"
+            f" detail {f(s['detail_200px'], '{:.2f}')} seam {f(s['seam'], '{:.2f}')} {f(s['seconds_per_face'], '{:.2f}')} s"
+            f" | colour texture {f(c['texture_gain'])} id {f(c['identified'], '{:.0%}')}"
+            f" | blur texture {f(b['texture_gain'])} id {f(b['identified'], '{:.0%}')}")
+
+
+def markdown(summ: dict) -> str:
+    f = lambda v, p="{:.2f}": "-" if v is None else p.format(v)  # noqa: E731
+    out = ["| group | texture gain (served / colour / blur) | colour gain | own ref. identified (served / colour / blur) "
+           "| kept drawn / served | drift % IOD | identity kept | detail >=200 px | seams | s / face |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    groups = [("**overall**", summ["overall"])] + [(k, v) for k, v in summ["families"].items()] + \
+             [(k, v) for k, v in summ["styles"].items()]
+    for name, a in groups:
+        s, c, b = a["served"], a["colour"], a["colour+blur"]
+        out.append(f"| {name} | {f(s['texture_gain'])} / {f(c['texture_gain'])} / {f(b['texture_gain'])} | {f(s['colour_gain'])} | "
+                   f"{f(s['identified'], '{:.0%}')} / {f(c['identified'], '{:.0%}')} / {f(b['identified'], '{:.0%}')} | "
+                   f"{f(s['kept_drawn'], '{:.0%}')} / {f(s['kept_served'], '{:.0%}')} | {f(s['drift_pct'], '{:.1f}')} | "
+                   f"{f(s['identity_kept'], '{:.0%}')} | {f(s['detail_200px'])} | {f(s['seam'])} | {f(s['seconds_per_face'])} |")
+    out.append(f"\nStyles whose outputs name their own reference (majority of faces): {f(summ['overall']['styles_identified'], '{:.0%}')}")
+    return "\n".join(out)
+
+
+def contact_sheet(sheet: dict, faces: int = 6, cell: int = 128) -> np.ndarray:
+    """Rows: styles. Per face: input | reference | served (aligned whole faces), then a 100 % crop of the served
+    picture around the face's centre (cell x cell picture pixels, unscaled)."""
+    from PIL import Image, ImageDraw
+
+    small = lambda c: np.asarray(Image.fromarray(np.asarray(c, np.uint8)).resize((cell, cell), Image.BICUBIC))  # noqa: E731
+    rows = []
+    for sname, ref, served, whole in sheet["styles"]:
+        cells = []
+        for i in range(min(faces, len(served))):
+            pic = whole[i]
+            cy, cx = (int(v) for v in sheet["centres"][i])
+            full = np.zeros((cell, cell, 3), np.uint8)
+            y0, x0 = max(0, cy - cell // 2), max(0, cx - cell // 2)
+            patch = pic[y0 : y0 + cell, x0 : x0 + cell]
+            full[: patch.shape[0], : patch.shape[1]] = patch
+            cells += [small(sheet["inputs"][i]), small(ref), small(served[i]), full]
+        row = np.concatenate(cells, 1)
+        label = Image.fromarray(np.full((14, row.shape[1], 3), 255, np.uint8))
+        ImageDraw.Draw(label).text((2, 1), f"{sname[:60]}: input | reference | served | 100% centre", fill="black")
+        rows.append(np.concatenate([np.asarray(label), row], 0))
+    return np.concatenate(rows, 0)
