@@ -96,3 +96,21 @@ def test_score_critics_ranks_the_own_reference_above_photos_for_a_trained_critic
     c = reports[0].critic_scores
     assert c["own_reference"] > c["photos"] + 0.2 and c["accuracy_vs_photos"] == 1.0
     assert c["other_references"] is None  # one style: nothing to compare against
+
+
+def test_served_panel_scores_outputs_and_both_baselines(runtime, astronaut, two_faces, style_reference):
+    from facestyle.eval import served
+
+    rows, sheet = served.evaluate_served(runtime, [("astronaut", astronaut), ("two", two_faces)],
+                                         [("tint", style_reference), ("same", astronaut)], log=lambda *a, **k: None)
+    assert sorted({r.variant for r in rows}) == ["colour", "colour+blur", "served"] and len(rows) == 2 * 2 * 3
+    summ = served.summary(rows)
+    s = summ["overall"]["served"]
+    assert s["kept_served"] == 1.0 and s["faces"] == 4 and s["seconds_per_face"] > 0
+    # built from the posterised tint, the faces move toward it in colour: more than toward the photo itself
+    tint = summ["styles"]["tint"]["served"]
+    assert tint["colour_gain"] > 0.3
+    assert len(sheet["styles"]) == 2 and served.contact_sheet(sheet).shape[2] == 3
+    assert served.family("jojogan_art.png") == "paintings" and served.family("jojogan_arcane_jinx.png") == "Arcane-like"
+    assert served.family("dualstylegan-anime_16031200.jpg") == "anime"
+    assert "**overall**" in served.markdown(summ)

@@ -6,8 +6,9 @@ Measures (all but detail and seams on the aligned 256 px crop of eval/style.py):
 - identification (eval/panel.py): is the output nearest to its own reference among all, relative to the input;
 - faces kept as drawn (MTCNN finds the full-strength face) and as served (after keep-faces), landmark drift,
   identity kept (dlib distance < 0.6);
-- detail: high-frequency energy of the pasted face at its size in the picture over the photo's (faces >= 200 px);
-- seams: gradient energy on the ring along the blend edge, output over photo;
+- detail: high-frequency energy of the pasted face at its size in the picture over the photo's (faces >= 200 px;
+  median over faces);
+- seams: gradient energy on the ring along the blend edge, output over photo (median over faces);
 - seconds per face (detection excluded: the request detects once for any style).
 Baselines: the photo colour-transferred to the reference, and that blurred by 2 px at 128 px.
 """
@@ -28,14 +29,21 @@ from facestyle.faces.paste import outline_mask
 from facestyle.style.guides import face_outline
 from facestyle.style.prior import HR_SIZE
 
-FAMILIES = (("line art", ("apdrawing",)), ("sketches", ("sketch",)), ("anime", ("anime", "jojo", "dio")),
-            ("Arcane-like", ("arcane",)), ("flat cartoons", ("cartoon", "disney")),
+FAMILIES = (("Arcane-like", ("arcane",)), ("line art", ("lineart",)), ("sketches", ("sketch",)),
+            ("anime", ("anime", "jojo", "dio")), ("flat cartoons", ("cartoon", "disney")),
             ("paintings", ("art", "paint", "archer", "supergirl", "pinup", "caricature")))
 
 
 def family(name: str) -> str:
+    """The family of a shared reference, by its name after the source's prefix (`jojogan_art`: a painting, not
+    anime), then by the source (`dualstylegan-anime_16031200`)."""
     low = name.lower()
-    return next((f for f, keys in FAMILIES if any(k in low for k in keys)), "other")
+    source, _, stem = low.partition("_")
+    for text in (stem, source):
+        for fam, keys in FAMILIES:
+            if any(k in text for k in keys):
+                return fam
+    return "other"
 
 
 @dataclass
@@ -115,6 +123,11 @@ def _mean(v):
     return float(np.mean(v)) if v else None
 
 
+def _median(v):
+    v = [x for x in v if x is not None]
+    return float(np.median(v)) if v else None
+
+
 def aggregate(rows: list[Row]) -> dict:
     served = [r for r in rows if r.variant == "served"]
     out = {v: {"texture_gain": _mean([r.texture_gain for r in rows if r.variant == v]),
@@ -125,7 +138,8 @@ def aggregate(rows: list[Row]) -> dict:
     out["served"] |= {"kept_drawn": _mean([r.kept_drawn for r in served]), "kept_served": _mean([r.kept_served for r in served]),
                       "drift_pct": _mean([r.drift_pct for r in served]),
                       "identity_kept": _mean([d < 0.6 for d in ids]) if ids else None,
-                      "detail_200px": _mean([r.detail for r in served]), "seam": _mean([r.seam for r in served]),
+                      # medians: a ratio over a near-flat photo face (an old, smooth print) runs into the hundreds
+                      "detail_200px": _median([r.detail for r in served]), "seam": _median([r.seam for r in served]),
                       "seconds_per_face": float(np.median([r.seconds for r in served])) if served else None,
                       "faces": len(served)}
     return out
