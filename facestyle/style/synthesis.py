@@ -34,8 +34,9 @@ class SynthesisConfig:
     positional: float = 1.0  # stay near the corresponding place of the reference
     window: float = 0.16  # coarsest search radius, as a fraction of the crop
     refine: int = 2  # search radius at finer levels, in pixels of that level
-    coherence: float = 3.0  # cost of leaving the coarser choice by the full refine radius: 0.3 left 17% of pixels
-    # in coherent chunks (soft, averaged); 3.0, 35% with identity kept; more, with a median, pasted the reference's face
+    # cost of leaving the coarser choice by the full refine radius. On 6 references x 8 held-out faces, 0.3 against
+    # 3.0: own reference identified 85 % vs 67 %, identity kept 31 % vs 25 %, texture gain 0.16 vs 0.18
+    coherence: float = 0.3
     patch: int = 5  # guide neighbourhood compared, in pixels of each level
     colour: float = 4.0  # finer levels: match the coarser result's colours (keeps chunks' seams invisible)
     iterations: int = 2  # search, vote, search again with the new result's colours, per finer level
