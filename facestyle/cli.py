@@ -148,7 +148,7 @@ def _style_head(a: argparse.Namespace):
 
 
 def _stylize(a: argparse.Namespace) -> int:
-    from facestyle.exemplar import KEEP_FACE_LADDER
+    from facestyle.pipeline import KEEP_FACE_LADDER
 
     img = _read(a.input)
     ladder = () if a.no_keep_faces else KEEP_FACE_LADDER
@@ -241,30 +241,27 @@ def _eval_style(a: argparse.Namespace) -> int:
     style_paths = list_images(Path(a.styles) if a.styles else root / "styles")
     faces = [(p.name, fit_within(load_rgb(p), 512 if a.variant == "generator" else 768)) for p in face_paths[: a.limit_faces]]
     styles = [(p.name, load_rgb(p)) for p in style_paths[: a.limit_styles]]
+    rt, embedder = _runtime(a.model), None if a.no_identity else dlib_embedder()
     if a.variant == "served":
         from facestyle.eval import served
 
-        rows, sheet = served.evaluate_served(_runtime(a.model), faces, styles, None if a.no_identity else dlib_embedder())
+        rows, made = served.evaluate_served(rt, faces, styles, embedder)
         result = served.summary(rows)
-        print(served.markdown(result))
-        if a.json:
-            Path(a.json).write_text(json.dumps(result, indent=2))
-        if a.sheet and sheet["styles"]:
-            from PIL import Image
-
-            Path(a.sheet).parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(served.contact_sheet(sheet)).save(a.sheet)
-        return 0
-    reports = evaluate_styles(_runtime(a.model), faces, styles, a.steps, max_seconds=_max_seconds(a), embedder=None if a.no_identity else dlib_embedder())
-    result = summary(reports)
-    print(markdown(result))
+        table = served.markdown(result)
+        sheet = (lambda: served.contact_sheet(made)) if made["styles"] else None
+    else:
+        reports = evaluate_styles(rt, faces, styles, a.steps, max_seconds=_max_seconds(a), embedder=embedder)
+        result = summary(reports)
+        table = markdown(result)
+        sheet = (lambda: contact_sheet(reports)) if reports else None
+    print(table)
     if a.json:
         Path(a.json).write_text(json.dumps(result, indent=2))
-    if a.sheet and reports:
+    if a.sheet and sheet is not None:
         from PIL import Image
 
         Path(a.sheet).parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(contact_sheet(reports)).save(a.sheet)
+        Image.fromarray(sheet()).save(a.sheet)
     return 0
 
 

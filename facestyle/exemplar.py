@@ -19,12 +19,11 @@ from facestyle.faces.align import alignment_matrix, transform_points
 from facestyle.faces.detect import found_at
 from facestyle.faces.landmarks import dense_landmarks, five_points
 from facestyle.faces.paste import outline_mask, paste_blended
+from facestyle.pipeline import KEEP_FACE_LADDER, keep_colour
 from facestyle.style.guides import face_outline
 from facestyle.style.synthesis import SynthesisConfig, synthesize
 
 MIN_SIZE, MAX_SIZE = 128, 1024
-# fractions of the asked strength tried, in turn, on a face the style made undetectable (as for the generator)
-KEEP_FACE_LADDER = (0.7, 0.4, 0.0)
 
 
 class NoLandmarks(ValueError):
@@ -96,6 +95,11 @@ class ExemplarStylizer:
         crop, m = align_face(rgb, l5, crop_size(l5))
         return FaceCrop(crop, m, transform_points(m, l68))
 
+    @staticmethod
+    def blend_mask(fc: FaceCrop) -> np.ndarray:
+        """The paste's weights over a face's crop: the jaw line and the estimated hairline, feathered."""
+        return outline_mask(fc.crop.shape[0], face_outline(fc.landmarks))
+
     def build(self, crops: list[FaceCrop], exemplars: list[Exemplar]) -> list[np.ndarray]:
         """Each face synthesised from its exemplar; faces of one size share one batched call."""
         out: list[np.ndarray | None] = [None] * len(crops)
@@ -113,8 +117,6 @@ class ExemplarStylizer:
         """Every face of `rgb` built from the exemplar at `strength` (0: the photo, 1: all synthesis) and pasted.
         A face the style made undetectable is pasted again weaker along `ladder` until MTCNN finds it (empty:
         never). Returns the picture, the faces and the fraction of the strength each face kept."""
-        from facestyle.pipeline import keep_colour
-
         faces = self.detect(rgb) if faces is None else faces
         if strength <= 0:
             return rgb, faces, [1.0] * len(faces)
@@ -129,8 +131,7 @@ class ExemplarStylizer:
             out = rgb
             for c, s, f in zip(crops, made, fractions):
                 if strength * f > 0:
-                    mask = outline_mask(c.crop.shape[0], face_outline(c.landmarks)) * (strength * f)
-                    out = paste_blended(out, s, c.m, mask)
+                    out = paste_blended(out, s, c.m, self.blend_mask(c) * (strength * f))
             return out
 
         out = paste(kept)

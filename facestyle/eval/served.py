@@ -25,8 +25,6 @@ from facestyle.eval.panel import ReferencePatches, blurred_baseline, colour_tran
 from facestyle.eval.style import colour_distance, gain, score_output, texture_distance
 from facestyle.exemplar import NoLandmarks
 from facestyle.faces import align_face
-from facestyle.faces.paste import outline_mask
-from facestyle.style.guides import face_outline
 from facestyle.style.prior import HR_SIZE
 
 FAMILIES = (("Arcane-like", ("arcane",)), ("line art", ("lineart",)), ("sketches", ("sketch",)),
@@ -68,8 +66,7 @@ def picture_mask(rt, rgb, face) -> np.ndarray:
     """The served blend weights in picture coordinates (the outline mask warped back)."""
     fc = rt.exemplar.face_crop(rgb, face)
     inv = cv2.invertAffineTransform(fc.m)
-    mask = outline_mask(fc.crop.shape[0], face_outline(fc.landmarks))
-    return cv2.warpAffine(mask, inv, rgb.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    return cv2.warpAffine(rt.exemplar.blend_mask(fc), inv, rgb.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
 
 
 def evaluate_served(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[str, np.ndarray]], embedder=None,
@@ -108,9 +105,10 @@ def evaluate_served(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
                             kept_drawn=kept[0] == 1.0, kept_served=s.kept, drift_pct=s.drift_pct, identity=s.identity,
                             detail=detail_ratio(out, rgb, mask) if face_px >= 200 else None,
                             seam=seam_ratio(out, rgb, mask), seconds=secs, face_px=face_px))
+            d_in = {d: d(in_crop, ref_crop) for d in (texture_distance, colour_distance)}
             for variant, make in (("colour", colour_transfer_baseline), ("colour+blur", blurred_baseline)):
                 b = make(in_crop, ref_crop)
-                g = lambda d: gain(d(b, ref_crop), d(in_crop, ref_crop))  # noqa: E731
+                g = lambda d: gain(d(b, ref_crop), d_in[d])  # noqa: E731
                 rows.append(Row(sname, fname, variant, g(texture_distance), g(colour_distance),
                                 patches.identify(b, in_crop, si, input_key=fname)["identified"]))
         sheet["styles"].append((sname, ref_crop, served_crops, whole))

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from scipy.interpolate import LinearNDInterpolator
 
-from facestyle.faces.landmarks import BROWS, JAW, LEFT_EYE, RIGHT_EYE
+from facestyle.faces.landmarks import BROWS, INNER_LIPS, JAW, LEFT_EYE, NOSE, OUTER_LIPS, RIGHT_EYE
 
 SEGMENTS = ("background", "skin", "face_hair", "brows", "eyes", "nose", "lips", "mouth")
 
@@ -72,9 +72,9 @@ def segmentation(crop: np.ndarray, l68: np.ndarray) -> np.ndarray:
     face = _fill(size, [face_outline(l68)])
     brows = _fill(size, [l68[17:22], l68[22:27]], thickness=max(1, int(iod * 0.12)))
     eyes = cv2.dilate(_fill(size, [l68[LEFT_EYE], l68[RIGHT_EYE]]), np.ones((3, 3), np.uint8), iterations=max(1, int(iod * 0.04)))
-    nose = _fill(size, [l68[[27, 31, 33, 35]]]) + _fill(size, [l68[31:36]])
-    mouth = _fill(size, [l68[60:68]])
-    lips = np.clip(_fill(size, [l68[48:60]]) - mouth, 0, 1)
+    nose = _fill(size, [l68[[27, 31, 33, 35]]]) + _fill(size, [l68[NOSE][4:]])  # bridge to tip, and the nostrils
+    mouth = _fill(size, [l68[INNER_LIPS]])
+    lips = np.clip(_fill(size, [l68[OUTER_LIPS]]) - mouth, 0, 1)
     parts = np.clip(brows + eyes + nose + lips + mouth, 0, 1)
     # skin vs hair inside the outline, by colour: Mahalanobis distance to the cheeks' RGB distribution
     cheeks = _fill(size, [l68[[1, 2, 3, 4, 48, 31, 40, 41, 36]], l68[[15, 14, 13, 12, 54, 35, 47, 46, 45]]])

@@ -93,14 +93,6 @@ def _search(t: torch.Tensor, r: torch.Tensor, warp: torch.Tensor, init: torch.Te
     return best_src
 
 
-def _upsample(src: torch.Tensor, k: int) -> torch.Tensor:
-    """A source field at k times the size, as rigid k x k chunks: p -> k * src(p // k) + p % k."""
-    b, _, h, w = src.shape
-    up = src.repeat_interleave(k, 2).repeat_interleave(k, 3) * k
-    yy, xx = torch.meshgrid(torch.arange(h * k, device=src.device), torch.arange(w * k, device=src.device), indexing="ij")
-    return up + torch.stack([xx % k, yy % k])[None]
-
-
 def _grid(h: int, w: int, device) -> torch.Tensor:
     yy, xx = torch.meshgrid(torch.arange(h, device=device), torch.arange(w, device=device), indexing="ij")
     return torch.stack([xx, yy])[None]
@@ -136,12 +128,10 @@ def _vote(ref: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def synthesize(targets: list[tuple[np.ndarray, np.ndarray]], references: list[tuple[np.ndarray, np.ndarray]],
-               cfg: SynthesisConfig = SynthesisConfig(), device: str | torch.device = "cpu",
-               return_field: bool = False):
+               cfg: SynthesisConfig = SynthesisConfig(), device: str | torch.device = "cpu") -> list[np.ndarray]:
     """Build each target face (aligned uint8 crop, 68 landmarks in its pixels) from its reference's pixels
     (aligned crop and landmarks, any size: brought to the target's). All targets share one size; faces of
-    several sizes are synthesised in one call per size. Returns float32 (S, S, 3) crops in 0..255 (and the
-    source field (B, 2, S, S) of reference pixel coordinates, with return_field)."""
+    several sizes are synthesised in one call per size. Returns float32 (S, S, 3) crops in 0..255."""
     size = targets[0][0].shape[0]
     if any(t[0].shape[0] != size for t in targets):
         raise ValueError("synthesize: all targets of one call must be the same size")
@@ -172,6 +162,4 @@ def synthesize(targets: list[tuple[np.ndarray, np.ndarray]], references: list[tu
         result = _vote(ref_lv, src)
     src = _smooth_upsample(src, k) if k > 1 else src
     ref = torch.from_numpy(np.stack([c for c, _ in refs])).permute(0, 3, 1, 2).float().to(device)
-    out = _vote(ref, src).permute(0, 2, 3, 1).cpu().numpy()
-    crops = [o for o in out]
-    return (crops, src.cpu()) if return_field else crops
+    return list(_vote(ref, src).permute(0, 2, 3, 1).cpu().numpy())

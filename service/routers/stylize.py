@@ -10,8 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from facestyle.imageio import encode_image
-from facestyle.exemplar import KEEP_FACE_LADDER
-from facestyle.pipeline import style_at
+from facestyle.pipeline import KEEP_FACE_LADDER, style_at
 from service.deps import RuntimeDep, SettingsDep, StoreDep, read_image
 from service.errors import ERROR_RESPONSES, APIError
 from service.routers.styles import get_style
