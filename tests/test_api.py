@@ -298,3 +298,15 @@ def test_faces_report_the_strength_they_were_made_at_and_keep_faces_can_be_turne
     weakened = int(answers["true"].headers["x-faces-weakened"])
     images = [answers[k].json()["image"] for k in ("true", "false")]
     assert (images[0] == images[1]) == (weakened == 0)  # a weakened face is a different picture
+
+
+def test_style_reference_is_the_stored_exemplar_and_a_thumbnail(client, style_id):
+    r = client.get(f"/styles/{style_id}/reference")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    full = Image.open(io.BytesIO(r.content))
+    assert full.size[0] == full.size[1] >= 256  # the exemplar: the reference face aligned at its own resolution
+    thumb = Image.open(io.BytesIO(client.get(f"/styles/{style_id}/reference", params={"size": 64}).content))
+    assert max(thumb.size) == 64
+    err(client.get("/styles/nope/reference"), 404, "style_not_found")
+    err(client.get("/styles/photo/reference"), 404, "no_reference")
+    err(client.get(f"/styles/{style_id}/reference", params={"size": 0}), 422, "invalid_field")

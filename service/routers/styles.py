@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from typing import Annotated, Literal
 
 import redis
-from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from PIL import Image
 from pydantic import BaseModel
 from rq import Callback, Retry
 from rq.job import Job
@@ -142,3 +144,36 @@ async def score_style(style_id: str, store: StoreDep, rt: RuntimeDep, settings: 
     decoded = await read_image(image, settings)
     score, faces = await run_in_threadpool(rt.style_score, critic, decoded.rgb)
     return StyleScore(style=style_id, score=score, faces=faces)
+
+
+def _reference_png(exemplar_crop, stored_png: bytes | None, size: int | None) -> bytes:
+    if exemplar_crop is not None:
+        im = Image.fromarray(exemplar_crop)
+    elif size is None:
+        return stored_png  # already a PNG: send it as stored
+    else:
+        im = Image.open(io.BytesIO(stored_png)).convert("RGB")
+    if size is not None and max(im.size) > size:
+        im.thumbnail((size, size), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@router.get("/{style_id}/reference", response_class=Response, responses={
+    200: {"content": {"image/png": {}}, "description": "the style's reference face as stored: the exemplar (the "
+          "reference's face aligned at its own resolution, 256-1024 px); the uploaded picture itself is not kept"},
+    **ERROR_RESPONSES})
+async def style_reference(style_id: str, store: StoreDep, rt: RuntimeDep,
+                          size: Annotated[int | None, Query(ge=16, le=1024, description="at most this many pixels "
+                                                            "on the longer side (a thumbnail)")] = None):
+    if style_id == PHOTO:
+        raise APIError(404, "no_reference", "the photo style is built in and has no reference picture")
+    get_style(store, style_id, rt.model)
+    exemplar = store.exemplar(style_id)
+    stored = None if exemplar is not None else store.reference(style_id)  # a style from before exemplars
+    if exemplar is None and not stored:
+        raise APIError(404, "no_reference", f"style {style_id!r} has no stored reference")
+    body = await run_in_threadpool(_reference_png, exemplar.crop if exemplar is not None else None, stored, size)
+    # a style's reference never changes under its id
+    return Response(body, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
