@@ -42,3 +42,27 @@ def test_the_documented_command_forms_parse():
                  ["adapt", "ref.png", "-o", "s.pt", "--model", "lite", "--steps", "0"],
                  ["train-sr", "--model", "full", "--stage", "srgan"], ["eval-sr", "--sets", "Set5"]):
         assert p.parse_args(argv).func
+
+
+def test_help_and_argument_errors_answer_without_loading_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom facestyle.cli import main\n"
+            "for argv in (['--help'], ['adapt', '--help'], ['stylize']):\n"
+            "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+            "heavy = [m for m in ('torch', 'facenet_pytorch', 'cv2', 'fastapi', 'dlib') if m in sys.modules]\n"
+            "assert not heavy, heavy\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "usage: facestyle" in r.stdout and "required: input" in r.stderr
+
+
+def test_steps_default_is_the_adaptations():
+    from facestyle.cli import STEPS_DEFAULT_HELP, _steps
+    from facestyle.style.adapt import AdaptConfig
+
+    a = build_parser().parse_args(["adapt", "ref.png", "-o", "s.pt"])
+    assert a.steps is None and _steps(a) == AdaptConfig.steps
+    assert f"default {AdaptConfig.steps}," in STEPS_DEFAULT_HELP
+    assert _steps(build_parser().parse_args(["adapt", "ref.png", "-o", "s.pt", "--steps", "0"])) == 0
