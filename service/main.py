@@ -15,7 +15,7 @@ from facestyle.runtime import runtime_for
 from facestyle.style.store import StyleStore
 from facestyle.video_store import VideoStore
 from service import errors, metrics
-from service.routers import health, stream, styles, stylize, upscale, videos
+from service.routers import health, page, stream, styles, stylize, upscale, videos
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "then stylize every face of any photo.")
     errors.install(app)
     metrics.install(app)
-    for r in (styles.router, stylize.router, upscale.router, videos.router, stream.router, health.router):
+    for r in (styles.router, stylize.router, upscale.router, videos.router, stream.router, health.router, page.router):
         app.include_router(r)
     return app
