@@ -24,6 +24,8 @@ class MicroBatcher:
         self._queue: queue.Queue = queue.Queue()
         self.batch_sizes: deque[int] = deque(maxlen=1024)  # recent batch sizes, for metrics and tests
         self.faces_run = 0  # total faces through the model (a long-running service must not keep a list)
+        self._pending = 0  # faces submitted and not yet answered: the service's overload measure
+        self._pending_lock = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="micro-batcher", daemon=True)
         self._thread.start()
 
@@ -31,6 +33,7 @@ class MicroBatcher:
         """x: (3,h,w) one face; head: (head_dim,). The future resolves to the (3,4h,4w) output.
         More faces may follow, so the batcher waits up to max_wait to gather them."""
         fut: Future = Future()
+        self._add_pending([fut])
         self._queue.put(([(x, head, fut)], False))
         return fut
 
@@ -39,8 +42,24 @@ class MicroBatcher:
         with whatever else is already queued instead of waiting (a video frame does not pay max_wait)."""
         futs = [Future() for _ in xs]
         if futs:
+            self._add_pending(futs)
             self._queue.put((list(zip(xs, heads, futs)), True))
         return futs
+
+    @property
+    def pending(self) -> int:
+        """Faces waiting for the generator or in its current batch."""
+        return self._pending
+
+    def _add_pending(self, futs: list[Future]) -> None:
+        with self._pending_lock:
+            self._pending += len(futs)
+        for f in futs:
+            f.add_done_callback(self._done)
+
+    def _done(self, _: Future) -> None:
+        with self._pending_lock:
+            self._pending -= 1
 
     def close(self) -> None:
         self._queue.put(None)

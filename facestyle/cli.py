@@ -70,9 +70,30 @@ def _eval_sr(a: argparse.Namespace) -> int:
     return 0
 
 
+def open_to_network(host: str, settings) -> bool:
+    """Whether serving on `host` without API keys lets the network in (anything but a loopback address)."""
+    import ipaddress
+
+    if settings.api_key_table():
+        return False
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return True
+
+
 def _serve(a: argparse.Namespace) -> int:
     import uvicorn
 
+    try:
+        exposed = open_to_network(a.host, _settings())
+    except (OSError, ValueError) as exc:  # a malformed key list or an unreadable keys file: refuse to start
+        raise SystemExit(f"facestyle serve: {exc}") from exc
+    if exposed:
+        print(f"warning: serving on {a.host} without API keys: anyone who can reach it may use, list and delete "
+              "every style (set FACESTYLE_API_KEYS or FACESTYLE_API_KEYS_FILE)", file=sys.stderr)
     uvicorn.run("service.main:create_app", factory=True, host=a.host, port=a.port, workers=a.workers)
     return 0
 

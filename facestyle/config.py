@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,6 +43,56 @@ class Settings(BaseSettings):
     job_retries: int = 2
     queue_name: str = "facestyle"
     key_prefix: str = "facestyle"
+
+    # tenants: `name:key` pairs, comma-separated, and/or a file of one pair a line; none: the service is open.
+    # SecretStr so that a logged or printed Settings never shows a key
+    api_keys: SecretStr | None = None
+    api_keys_file: Path | None = None
+    # per key (per client address when open), shared by API replicas through Redis, e.g. "10/second";
+    # unset: unlimited. rate_limit counts every request, style_rate_limit each POST /styles (a GPU job each)
+    rate_limit: str | None = None
+    style_rate_limit: str | None = None
+    # overload: past this many faces waiting for the generator, or picture requests in this process at once,
+    # answer 503 with Retry-After at once instead of letting latency grow without bound
+    max_queue: int = Field(256, ge=1)
+    max_inflight: int = Field(64, ge=1)
+    # workers: a running job's heartbeat every N s, expiring after 3 N; a job whose worker died (SIGKILL, OOM,
+    # a lost machine) is retried by the next maintenance pass of any worker after that (rq's own default is a
+    # 10-minute pass and, for a SimpleWorker, the job timeout + 60 s of heartbeat)
+    job_heartbeat_seconds: int = Field(10, ge=1)
+    worker_maintenance_seconds: int = Field(30, ge=1)
+
+    @field_validator("rate_limit", "style_rate_limit")
+    @classmethod
+    def _limit(cls, v: str | None) -> str | None:
+        if v:
+            from limits import parse_many
+
+            parse_many(v)  # a typo fails at startup, not on the first request
+        return v or None
+
+    def api_key_table(self) -> dict[str, str]:
+        """{key: name} from FACESTYLE_API_KEYS and FACESTYLE_API_KEYS_FILE; empty: open mode. A malformed entry,
+        a repeated name or key, or an unreadable file is an error (a typo must not silently open the service)."""
+        lines: list[str] = []
+        if self.api_keys is not None:
+            lines += self.api_keys.get_secret_value().split(",")
+        if self.api_keys_file is not None:
+            lines += self.api_keys_file.read_text().splitlines()
+        table: dict[str, str] = {}
+        names: set[str] = set()
+        for i, raw in enumerate(lines):
+            entry = raw.strip()
+            if not entry or entry.startswith("#"):
+                continue
+            name, sep, key = (part.strip() for part in entry.partition(":"))
+            if not sep or not name or not key:  # the entry is not echoed: it may hold a key
+                raise ValueError(f"API key entry {i + 1} is not name:key")
+            if name in names or key in table:
+                raise ValueError(f"API key entry {i + 1} repeats a name or a key")
+            names.add(name)
+            table[key] = name
+        return table
 
     @property
     def resolved_device(self) -> str:

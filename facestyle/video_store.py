@@ -20,10 +20,10 @@ class VideoStore:
     def key(self, vid: str, part: str = "meta") -> str:
         return f"{self.prefix}:video:{vid}:{part}"
 
-    def create(self, style: str, strength: float, data: bytes, job: str, info: dict) -> dict:
+    def create(self, style: str, strength: float, data: bytes, job: str, info: dict, owner: str | None = None) -> dict:
         vid = uuid.uuid4().hex[:16]
         meta = {"id": vid, "style": style, "strength": strength, "status": "queued", "progress": 0.0, "error": "",
-                "job": job, "created": time.time(), **{f"info_{k}": v for k, v in info.items()}}
+                "job": job, "created": time.time(), "owner": owner or "", **{f"info_{k}": v for k, v in info.items()}}
         with self.r.pipeline(transaction=True) as p:
             p.hset(self.key(vid), mapping={k: str(v) for k, v in meta.items()})
             p.set(self.key(vid, "input"), data)
@@ -40,7 +40,8 @@ class VideoStore:
         return {"id": d["id"], "style": d["style"], "strength": float(d["strength"]), "status": d["status"],
                 "progress": float(d["progress"]), "error": d["error"] or None, "job": d["job"],
                 "created": float(d["created"]), "frames": int(float(d.get("info_frames", 0))),
-                "seconds": float(d.get("info_seconds", 0)), "fps": float(d.get("info_fps", 0))}
+                "seconds": float(d.get("info_seconds", 0)), "fps": float(d.get("info_fps", 0)),
+                "owner": d.get("owner") or None}
 
     def input(self, vid: str) -> bytes | None:
         return self.r.get(self.key(vid, "input"))

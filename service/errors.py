@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from facestyle.imageio import ImageError
+from facestyle.style.store import CorruptStyle
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +28,11 @@ def error_body(code: str, message: str, **extra) -> dict:
 ERROR_RESPONSES = {  # for the OpenAPI document
     status: {"description": desc, "content": {"application/json": {"example": error_body(code, desc)}}}
     for status, code, desc in [
-        (400, "empty_file", "Bad request"), (404, "style_not_found", "Unknown resource"),
-        (409, "style_model_mismatch", "Conflict"), (413, "too_large", "Upload or picture too large"),
-        (422, "no_face", "Unusable input"), (503, "unavailable", "Queue or Redis unavailable"),
+        (400, "empty_file", "Bad request"), (401, "unauthorized", "Missing or wrong API key"),
+        (404, "style_not_found", "Unknown resource"), (409, "style_model_mismatch", "Conflict"),
+        (413, "too_large", "Upload or picture too large"), (422, "no_face", "Unusable input"),
+        (429, "rate_limited", "Past the caller's rate limit (Retry-After)"),
+        (503, "unavailable", "Redis unavailable, or overloaded (Retry-After)"),
     ]
 }
 
@@ -42,6 +45,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ImageError)
     async def _image(_: Request, exc: ImageError):
         return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+
+    @app.exception_handler(CorruptStyle)
+    async def _corrupt(_: Request, exc: CorruptStyle):  # damaged bytes in Redis: that style alone is unusable
+        log.warning("corrupt style record: %s", exc)
+        return JSONResponse(error_body("style_corrupt", f"the stored style is corrupt ({exc.what}); delete it and "
+                                                        "register it again", style=exc.style_id), status_code=409)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError):

@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from redis import Redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 from rq import Queue
 
 from facestyle import __version__
@@ -14,7 +16,7 @@ from facestyle.config import Settings, get_settings
 from facestyle.runtime import runtime_for
 from facestyle.style.store import StyleStore
 from facestyle.video_store import VideoStore
-from service import errors, metrics
+from service import errors, metrics, security
 from service.routers import health, page, stream, styles, stylize, upscale, videos
 
 log = logging.getLogger(__name__)
@@ -23,7 +25,9 @@ log = logging.getLogger(__name__)
 def connect(settings: Settings) -> tuple[Redis, object | None]:
     """A real Redis, or (embedded mode) a fakeredis with an in-process worker thread on the same server."""
     if settings.redis_url:
-        return Redis.from_url(settings.redis_url), None
+        # with Redis away a request gets its 503 within about a second (redis-py's default retries for ~10 s)
+        return Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=10,
+                              retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3)), None
     import fakeredis
 
     from facestyle.embedded import EmbeddedWorker
@@ -54,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Real-time one-shot face stylization: register a style from one picture, "
                               "then stylize every face of any photo.")
     errors.install(app)
+    security.install(app, settings)  # inside metrics: refused requests are counted too
     metrics.install(app)
     for r in (styles.router, stylize.router, upscale.router, videos.router, stream.router, health.router, page.router):
         app.include_router(r)

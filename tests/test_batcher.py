@@ -54,3 +54,21 @@ def test_requests_from_many_threads_share_batches():
     b.close()
     assert out == {i: i + 1.0 for i in range(8)}
     assert max(b.batch_sizes) > 1
+
+
+def test_pending_counts_faces_until_they_are_answered():
+    release = threading.Event()
+    b = MicroBatcher(lambda x, h: (release.wait(5), x)[1], max_batch=2, max_wait=0.0)
+    assert b.pending == 0
+    futs = b.submit_many([torch.ones(1)] * 3, [torch.zeros(1)] * 3) + [b.submit(torch.ones(1), torch.zeros(1))]
+    assert b.pending == 4  # counted on submit, before the batcher thread takes them
+    release.set()
+    for f in futs:
+        f.result(timeout=5)
+    assert b.pending == 0
+    bad = MicroBatcher(lambda x, h: 1 / 0, max_batch=2, max_wait=0.0)
+    with pytest.raises(ZeroDivisionError):
+        bad.submit(torch.ones(1), torch.zeros(1)).result(timeout=5)
+    assert bad.pending == 0  # a failed batch is answered too
+    b.close()
+    bad.close()

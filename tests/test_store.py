@@ -2,7 +2,7 @@ import fakeredis
 import pytest
 import torch
 
-from facestyle.style.store import StyleStore
+from facestyle.style.store import CorruptStyle, StyleStore
 
 
 @pytest.fixture
@@ -66,3 +66,42 @@ def test_a_video_update_after_expiry_does_not_recreate_the_hash():
     videos.r.delete(videos.key(v["id"]))  # expired
     assert not videos.update(v["id"], progress=0.9)
     assert videos.get(v["id"]) is None and not videos.r.exists(videos.key(v["id"]))
+
+
+def test_owners_have_their_own_index(store):
+    a = store.create("a", "lite", torch.zeros(4), b"x", owner="alice")
+    b = store.create("b", "lite", torch.zeros(4), b"x", owner="bob")
+    legacy = store.create("c", "lite", torch.zeros(4), b"x")
+    assert [s.id for s in store.list(owner="alice")] == [a.id] and store.get(a.id).owner == "alice"
+    assert [s.id for s in store.list()] == [a.id, b.id, legacy.id] and store.get(legacy.id).owner is None
+    assert store.delete(a.id, "alice")
+    assert store.list(owner="alice") == [] and [s.id for s in store.list(owner="bob")] == [b.id]
+
+
+@pytest.mark.parametrize("field,value,why", [
+    ("head", b"\x00" * 7, "whole float32s"),
+    ("head", b"", "missing"),
+    ("head", b"\x00\x00\xc0\x7f" * 4, "non-finite"),  # NaN
+    ("colour", b"\x00" * 8, "colour"),
+    ("status", b"exploded", "status"),
+    ("progress", b"half", "progress"),
+])
+def test_an_unreadable_record_is_marked_not_raised(store, field, value, why):
+    s = store.create("ink", "lite", torch.zeros(4), b"x")
+    other = store.create("oil", "lite", torch.ones(4), b"x")
+    store.r.hset(store.key(s.id), field, value)
+    got = store.get(s.id)
+    assert got.corrupt and why in got.corrupt
+    assert got.public()["status"] == "failed" and "corrupt" in got.public()["error"]
+    with pytest.raises(CorruptStyle):
+        got.usable()
+    assert store.get(other.id).corrupt is None and store.get(other.id).usable() is not None
+    assert len(store.list()) == 2  # the list still answers
+
+
+def test_a_damaged_exemplar_raises_corrupt_style(store):
+    s = store.create("ink", "lite", torch.zeros(4), b"x")
+    store.r.hset(store.key(s.id), mapping={"exemplar": b"not a png", "landmarks": b"[[1, 2]]"})
+    with pytest.raises(CorruptStyle) as e:
+        store.exemplar(s.id)
+    assert e.value.style_id == s.id

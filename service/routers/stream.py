@@ -18,8 +18,10 @@ from starlette.concurrency import run_in_threadpool
 from facestyle.imageio import ImageError, decode_image
 from facestyle.pipeline import style_at
 from facestyle.tracking import FaceReuse, FaceTracker
+from facestyle.style.store import CorruptStyle
 from service.errors import APIError
 from service.routers.styles import get_style
+from service.security import caller_of
 
 router = APIRouter(tags=["stream"])
 
@@ -35,10 +37,14 @@ async def stream(ws: WebSocket, style: str = "photo", strength: float = 1.0):
     state = ws.app.state
     rt, settings = state.runtime, state.settings
     await ws.accept()
-    try:
-        st = get_style(state.store, style, rt.model)
+    try:  # the key was checked by the gate (service/security.py); ownership is checked here
+        st = get_style(state.store, style, rt, caller=caller_of(ws.scope))
         if not 0.0 <= strength <= 1.0:
             raise APIError(422, "invalid_field", "strength: must be within 0..1")
+    except CorruptStyle as exc:
+        await ws.send_json({"error": "style_corrupt", "message": str(exc)})
+        await ws.close(code=1008, reason="style_corrupt")
+        return
     except APIError as exc:
         await ws.send_json({"error": exc.code, "message": exc.message})
         await ws.close(code=1008, reason=exc.code)

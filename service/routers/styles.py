@@ -20,9 +20,10 @@ from facestyle.exemplar import NoLandmarks
 from facestyle.faces.landmarks import LandmarkError, parse_landmarks
 from facestyle.runtime import png_bytes
 from facestyle.style.colour import ColourTarget
-from facestyle.style.store import PHOTO, Style, photo_style
-from service.deps import QueueDep, RuntimeDep, SettingsDep, StoreDep, read_image
+from facestyle.style.store import PHOTO, CorruptStyle, Style, photo_style
+from service.deps import CallerDep, OwnedStyleDep, QueueDep, RuntimeDep, SettingsDep, StoreDep, read_image, visible_style
 from service.errors import ERROR_RESPONSES, APIError
+from service.security import Caller
 
 router = APIRouter(prefix="/styles", tags=["styles"])
 
@@ -45,21 +46,14 @@ class StyleCreated(BaseModel):
     job: str
 
 
-def get_style(store, style_id: str, model: str) -> Style:
-    """The style, or the built-in photo style; 404 for an unknown id."""
-    if style_id == PHOTO:
-        return photo_style(model)
-    try:
-        style = store.get(style_id)
-    except redis.RedisError as exc:
-        raise APIError(503, "unavailable", f"style store unavailable: {exc}") from exc
-    if style is None:
-        raise APIError(404, "style_not_found", f"no style {style_id!r}")
-    return style
+def get_style(store, style_id: str, rt, *, caller: Caller) -> Style:
+    """The style `caller` may use (the photo style for everyone); 404 for an unknown id or another key's style,
+    409 style_corrupt for a record that cannot be read."""
+    return visible_style(store, style_id, rt, caller).usable()
 
 
 @router.post("", status_code=202, response_model=StyleCreated, responses=ERROR_RESPONSES)
-async def create_style(rt: RuntimeDep, store: StoreDep, queue: QueueDep, settings: SettingsDep,
+async def create_style(rt: RuntimeDep, store: StoreDep, queue: QueueDep, settings: SettingsDep, caller: CallerDep,
                        image: Annotated[UploadFile, File(description="the one reference picture (must show a face)")],
                        name: Annotated[str | None, Form(max_length=200)] = None,
                        landmarks: Annotated[str | None, Form(
@@ -84,7 +78,8 @@ async def create_style(rt: RuntimeDep, store: StoreDep, queue: QueueDep, setting
     job_id = uuid.uuid4().hex
     name = name or (image.filename or "style").rsplit(".", 1)[0][:200]
     try:
-        style = store.create(name, rt.model, head, png_bytes(crop), job=job_id, colour=colour, exemplar=exemplar)
+        style = store.create(name, rt.model, head, png_bytes(crop), job=job_id, colour=colour, exemplar=exemplar,
+                             owner=caller.name)
     except redis.RedisError as exc:
         raise APIError(503, "unavailable", f"style store unavailable: {exc}") from exc
     try:
@@ -92,27 +87,27 @@ async def create_style(rt: RuntimeDep, store: StoreDep, queue: QueueDep, setting
                       job_timeout=settings.job_timeout, retry=Retry(max=settings.job_retries) if settings.job_retries else None,
                       on_failure=Callback(on_adapt_failure), description=f"adapt style {style.id}")
     except redis.RedisError as exc:
-        store.delete(style.id)  # nothing half-written: no style without its job
+        store.delete(style.id, caller.name)  # nothing half-written: no style without its job
         raise APIError(503, "unavailable", f"queue unavailable: {exc}") from exc
     return StyleCreated(id=style.id, name=style.name, status=style.status, job=job_id)
 
 
-@router.get("", response_model=list[StyleOut])
-def list_styles(store: StoreDep, rt: RuntimeDep):
-    return [photo_style(rt.model).public()] + [s.public() for s in store.list()]
+@router.get("", response_model=list[StyleOut], responses=ERROR_RESPONSES)
+def list_styles(store: StoreDep, rt: RuntimeDep, caller: CallerDep):
+    """The built-in photo style and the caller's own (with keys configured, only the ones its key made)."""
+    return [photo_style(rt.model).public()] + [s.public() for s in store.list(owner=caller.name)]
 
 
 @router.get("/{style_id}", response_model=StyleOut, responses=ERROR_RESPONSES)
-def read_style(style_id: str, store: StoreDep, rt: RuntimeDep):
-    return get_style(store, style_id, rt.model).public()
+def read_style(style: OwnedStyleDep):
+    return style.public()  # a corrupt record reads as failed, with the reason
 
 
 @router.delete("/{style_id}", status_code=204, responses=ERROR_RESPONSES)
-def delete_style(style_id: str, store: StoreDep, queue: QueueDep, rt: RuntimeDep):
-    if style_id == PHOTO:
+def delete_style(style: OwnedStyleDep, store: StoreDep, queue: QueueDep):
+    if style.id == PHOTO:
         raise APIError(409, "builtin_style", "the photo style is built in and cannot be deleted")
-    style = get_style(store, style_id, rt.model)
-    store.delete(style_id)  # a running job sees the style gone at its next step and stops
+    store.delete(style.id, style.owner)  # a running job sees the style gone at its next step and stops
     if style.job:
         try:
             job = Job.fetch(style.job, connection=queue.connection)
@@ -130,17 +125,20 @@ class StyleScore(BaseModel):
 
 
 @router.post("/{style_id}/score", response_model=StyleScore, responses=ERROR_RESPONSES)
-async def score_style(style_id: str, store: StoreDep, rt: RuntimeDep, settings: SettingsDep,
+async def score_style(style: OwnedStyleDep, store: StoreDep, rt: RuntimeDep, settings: SettingsDep,
                       image: Annotated[UploadFile, File(description="a picture to score against the style")]):
-    if style_id == PHOTO:
+    if style.id == PHOTO:
         raise APIError(409, "no_critic", "the photo style has no critic")
-    get_style(store, style_id, rt.model)
+    style_id = style.usable().id
     data = store.critic(style_id)
     if not data:
         raise APIError(409, "not_ready", "the style's critic is trained by its adaptation job; it is not done yet")
     from facestyle.style.critic import PatchCritic
 
-    critic = PatchCritic.from_bytes(data)
+    try:
+        critic = PatchCritic.from_bytes(data)
+    except Exception as exc:  # torch.load raises several kinds on damaged bytes; all mean the same here
+        raise CorruptStyle(style_id, f"critic unreadable ({type(exc).__name__})") from exc
     decoded = await read_image(image, settings)
     score, faces = await run_in_threadpool(rt.style_score, critic, decoded.rgb)
     return StyleScore(style=style_id, score=score, faces=faces)
@@ -164,12 +162,12 @@ def _reference_png(exemplar_crop, stored_png: bytes | None, size: int | None) ->
     200: {"content": {"image/png": {}}, "description": "the style's reference face as stored: the exemplar (the "
           "reference's face aligned at its own resolution, 256-1024 px); the uploaded picture itself is not kept"},
     **ERROR_RESPONSES})
-async def style_reference(style_id: str, store: StoreDep, rt: RuntimeDep,
+async def style_reference(style: OwnedStyleDep, store: StoreDep,
                           size: Annotated[int | None, Query(ge=16, le=1024, description="at most this many pixels "
                                                             "on the longer side (a thumbnail)")] = None):
+    style_id = style.id
     if style_id == PHOTO:
         raise APIError(404, "no_reference", "the photo style is built in and has no reference picture")
-    get_style(store, style_id, rt.model)
     exemplar = store.exemplar(style_id)
     stored = None if exemplar is not None else store.reference(style_id)  # a style from before exemplars
     if exemplar is None and not stored:

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from facestyle.imageio import encode_image
 from facestyle.pipeline import KEEP_FACE_LADDER, style_at
-from service.deps import RuntimeDep, SettingsDep, StoreDep, read_image
+from service.deps import CallerDep, RuntimeDep, SettingsDep, StoreDep, read_image
 from service.errors import ERROR_RESPONSES, APIError
 from service.routers.styles import get_style
 
@@ -24,7 +24,7 @@ IMAGE_RESPONSES = {200: {"content": {"image/png": {}, "image/jpeg": {}, "image/w
 
 
 @router.post("/stylize", responses=IMAGE_RESPONSES, response_class=Response)
-async def stylize(rt: RuntimeDep, store: StoreDep, settings: SettingsDep,
+async def stylize(rt: RuntimeDep, store: StoreDep, settings: SettingsDep, caller: CallerDep,
                   image: Annotated[UploadFile, File(description="a photo with one or more faces")],
                   style: Annotated[str, Form(description="style id, or 'photo'")],
                   strength: Annotated[float, Form(ge=0.0, le=1.0)] = 1.0,
@@ -39,7 +39,7 @@ async def stylize(rt: RuntimeDep, store: StoreDep, settings: SettingsDep,
                   accept: Annotated[str | None, Header()] = None):
     if scale not in (1, 4):
         raise APIError(422, "invalid_field", "scale: must be 1 or 4", field="scale")
-    st = get_style(store, style, rt.model)
+    st = get_style(store, style, rt, caller=caller)
     if st.model != rt.model:
         raise APIError(409, "style_model_mismatch", f"style was made for the {st.model} model; this service runs {rt.model}")
     decoded = await read_image(image, settings, settings.max_upscale_pixels if scale == 4 else None)
