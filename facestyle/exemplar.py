@@ -10,17 +10,19 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
+from functools import cached_property
 
+import cv2
 import numpy as np
 from PIL import Image
 
 from facestyle.faces import Face, FaceDetector, align_face
 from facestyle.faces.align import alignment_matrix, transform_points
 from facestyle.faces.detect import found_at
-from facestyle.faces.landmarks import dense_landmarks, five_points
+from facestyle.faces.head import head_region
+from facestyle.faces.landmarks import dense_landmarks, face_outline, five_points
 from facestyle.faces.paste import outline_mask, paste_blended
 from facestyle.pipeline import KEEP_FACE_LADDER, keep_colour
-from facestyle.style.guides import face_outline
 from facestyle.style.synthesis import SynthesisConfig, synthesize
 
 MIN_SIZE, MAX_SIZE = 128, 1024
@@ -42,6 +44,10 @@ def crop_size(l5: np.ndarray, lo: int = MIN_SIZE, hi: int = MAX_SIZE) -> int:
 class Exemplar:
     crop: np.ndarray  # the reference face, aligned, uint8 (S, S, 3)
     landmarks: np.ndarray  # its 68 points in crop pixels
+
+    @cached_property
+    def head(self) -> np.ndarray:
+        return head_region(self.crop, self.landmarks)
 
     @classmethod
     def of(cls, rgb: np.ndarray, l68: np.ndarray, lo: int = 256) -> "Exemplar":
@@ -66,6 +72,8 @@ class FaceCrop:
     crop: np.ndarray
     m: np.ndarray  # picture -> crop
     landmarks: np.ndarray  # 68, crop pixels
+    head: np.ndarray  # head_region: face, hair and neck
+
 
 
 class ExemplarStylizer:
@@ -93,20 +101,32 @@ class ExemplarStylizer:
         l68 = dense_landmarks(rgb, face.box)
         l5 = five_points(l68)
         crop, m = align_face(rgb, l5, crop_size(l5))
-        return FaceCrop(crop, m, transform_points(m, l68))
+        l68 = transform_points(m, l68)
+        return FaceCrop(crop, m, l68, head_region(crop, l68))
 
     @staticmethod
     def blend_mask(fc: FaceCrop) -> np.ndarray:
-        """The paste's weights over a face's crop: the jaw line and the estimated hairline, feathered."""
-        return outline_mask(fc.crop.shape[0], face_outline(fc.landmarks))
+        """The paste's weights over a face's crop: the whole head (face, hair, the neck fading out below the chin),
+        feathered, and never reaching the crop's border (outside the crop the picture is the photo's)."""
+        size = fc.crop.shape[0]
+        face = outline_mask(size, face_outline(fc.landmarks))
+        l68 = fc.landmarks
+        h = float(np.linalg.norm(l68[8] - l68[27]))  # chin to nose bridge
+        y = np.arange(size, dtype=np.float32)[:, None]
+        neck = np.clip((l68[8, 1] + 0.6 * h - y) / (0.5 * h), 0, 1)  # full to a little below the chin, then out
+        edge = np.minimum(np.arange(size), np.arange(size)[::-1]).astype(np.float32)
+        border = np.clip(edge / (0.06 * size), 0, 1)
+        head = cv2.GaussianBlur(fc.head, (0, 0), size / 128) * neck * border[:, None] * border[None, :]
+        return np.maximum(face, head).astype(np.float32)
 
     def build(self, crops: list[FaceCrop], exemplars: list[Exemplar]) -> list[np.ndarray]:
         """Each face synthesised from its exemplar; faces of one size share one batched call."""
         out: list[np.ndarray | None] = [None] * len(crops)
         for size in sorted({c.crop.shape[0] for c in crops}):
             idx = [i for i, c in enumerate(crops) if c.crop.shape[0] == size]
-            made = synthesize([(crops[i].crop, crops[i].landmarks) for i in idx],
-                              [(exemplars[i].crop, exemplars[i].landmarks) for i in idx], self.config, self.device)
+            made = synthesize([(crops[i].crop, crops[i].landmarks, crops[i].head) for i in idx],
+                              [(exemplars[i].crop, exemplars[i].landmarks, exemplars[i].head) for i in idx],
+                              self.config, self.device)
             for i, m in zip(idx, made):
                 out[i] = m
         return out

@@ -79,3 +79,20 @@ def parse_landmarks(value, width: int, height: int) -> np.ndarray:
     if inter_ocular(pts) < 4:
         raise LandmarkError("landmarks: the eyes (points 36-47) are less than 4 px apart")
     return pts
+
+
+def forehead(l68: np.ndarray) -> np.ndarray:
+    """Ten points along an estimated hairline: the brows moved up by half the eyes-to-chin distance (the face's
+    upper third is about the brow-to-hairline height), spread outward a little as a forehead is."""
+    eyes = (l68[LEFT_EYE].mean(0) + l68[RIGHT_EYE].mean(0)) / 2
+    up = eyes - l68[8]
+    h = np.linalg.norm(up)
+    up = up / max(h, 1e-6)
+    brows = l68[BROWS]
+    centre = brows.mean(0)
+    return centre + (brows - centre) * 1.1 + up * 0.5 * h
+
+
+def face_outline(l68: np.ndarray) -> np.ndarray:
+    """The jaw from ear to ear, then the hairline back: the region the synthesis paints and the paste blends."""
+    return np.concatenate([l68[JAW], forehead(l68)[::-1]])

@@ -6,9 +6,10 @@
 - appearance: the grey image high-passed (minus a blur of 1/16 of the crop), standardised over the face, so the
   target's eyes, wrinkles and shading pick the reference's strokes of the same contrast; plus its low-passed
   grey, lightly weighted, so dark goes to dark;
-- segmentation: soft regions from landmark polygons (background, skin, hair inside the face outline, brows, eyes,
-  nose, lips, mouth). Hair inside the outline (a fringe on the forehead) is told from skin by colour: far from
-  the cheeks' colour distribution. That keeps a reference's fringe off a bare forehead and the other way round.
+- segmentation: soft regions from landmark polygons and the head's region (faces/head.py): background, skin,
+  hair, neck, brows, eyes, nose, lips, mouth. Hair inside the outline (a fringe on the forehead) is told from
+  skin by colour: far from the cheeks' colour distribution. That keeps a reference's fringe off a bare forehead
+  and the other way round; outside the outline, the head above the jaw is hair and below it the neck.
 """
 
 from __future__ import annotations
@@ -17,26 +18,10 @@ import cv2
 import numpy as np
 from scipy.interpolate import LinearNDInterpolator
 
-from facestyle.faces.landmarks import BROWS, INNER_LIPS, JAW, LEFT_EYE, NOSE, OUTER_LIPS, RIGHT_EYE
+from facestyle.faces.head import below_jaw, head_region
+from facestyle.faces.landmarks import INNER_LIPS, LEFT_EYE, NOSE, OUTER_LIPS, RIGHT_EYE, face_outline, forehead
 
-SEGMENTS = ("background", "skin", "face_hair", "brows", "eyes", "nose", "lips", "mouth")
-
-
-def forehead(l68: np.ndarray) -> np.ndarray:
-    """Ten points along an estimated hairline: the brows moved up by half the eyes-to-chin distance (the face's
-    upper third is about the brow-to-hairline height), spread outward a little as a forehead is."""
-    eyes = (l68[LEFT_EYE].mean(0) + l68[RIGHT_EYE].mean(0)) / 2
-    up = eyes - l68[8]
-    h = np.linalg.norm(up)
-    up = up / max(h, 1e-6)
-    brows = l68[BROWS]
-    centre = brows.mean(0)
-    return centre + (brows - centre) * 1.1 + up * 0.5 * h
-
-
-def face_outline(l68: np.ndarray) -> np.ndarray:
-    """The jaw from ear to ear, then the hairline back: the region the synthesis paints and the paste blends."""
-    return np.concatenate([l68[JAW], forehead(l68)[::-1]])
+SEGMENTS = ("background", "skin", "hair", "neck", "brows", "eyes", "nose", "lips", "mouth")
 
 
 def _border(size: int, n: int = 4) -> np.ndarray:
@@ -65,9 +50,11 @@ def _fill(size: int, polys: list[np.ndarray], thickness: int = 0) -> np.ndarray:
     return m.astype(np.float32)
 
 
-def segmentation(crop: np.ndarray, l68: np.ndarray) -> np.ndarray:
-    """(len(SEGMENTS), S, S) soft region channels of an aligned crop (uint8 RGB) with landmarks in its pixels."""
+def segmentation(crop: np.ndarray, l68: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
+    """(len(SEGMENTS), S, S) soft region channels of an aligned crop (uint8 RGB) with landmarks in its pixels;
+    `head` (S, S) is its head_region, computed when not given."""
     size = crop.shape[0]
+    head = head_region(crop, l68) if head is None else head
     iod = np.linalg.norm(l68[LEFT_EYE].mean(0) - l68[RIGHT_EYE].mean(0))
     face = _fill(size, [face_outline(l68)])
     brows = _fill(size, [l68[17:22], l68[22:27]], thickness=max(1, int(iod * 0.12)))
@@ -87,8 +74,10 @@ def segmentation(crop: np.ndarray, l68: np.ndarray) -> np.ndarray:
     else:
         skin_like = np.ones((size, size), np.float32)
     inner = face * (1 - parts)
-    channels = np.stack([1 - face, inner * skin_like, inner * (1 - skin_like), brows * (1 - eyes), eyes, nose * (1 - lips),
-                         lips, mouth])
+    around = np.clip(head - face, 0, 1)
+    below = below_jaw(size, l68)
+    channels = np.stack([1 - np.maximum(face, head), inner * skin_like, inner * (1 - skin_like) + around * ~below,
+                         around * below, brows * (1 - eyes), eyes, nose * (1 - lips), lips, mouth])
     return np.stack([cv2.GaussianBlur(c, (0, 0), max(0.5, size / 128)) for c in channels])
 
 
@@ -106,9 +95,9 @@ def appearance(crop: np.ndarray, face: np.ndarray) -> np.ndarray:
     return np.stack(out)
 
 
-def guides(crop: np.ndarray, l68: np.ndarray, weights: dict[str, float]) -> np.ndarray:
-    """The appearance and segmentation guides of one crop, each scaled by its weight: (2 + 8, S, S) float32."""
-    seg = segmentation(crop, l68)
-    app = appearance(crop, 1 - seg[0])
+def guides(crop: np.ndarray, l68: np.ndarray, weights: dict[str, float], head: np.ndarray | None = None) -> np.ndarray:
+    """The appearance and segmentation guides of one crop, each scaled by its weight: (2 + 9, S, S) float32."""
+    seg = segmentation(crop, l68, head)
+    app = appearance(crop, _fill(crop.shape[0], [face_outline(l68)]))  # standardised over the face, not the hair
     return np.concatenate([app[:1] * weights["appearance"], app[1:] * weights["tone"],
                            seg * weights["segmentation"]]).astype(np.float32)

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from facestyle.faces.head import head_region
 from facestyle.style.guides import guides, positional_map
 
 
@@ -57,6 +58,10 @@ def pyramid(size: int, coarsest: int = 96) -> tuple[list[int], int]:
 
 def _resize(a: np.ndarray, size: int) -> np.ndarray:
     return a if a.shape[0] == size else cv2.resize(a, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def _with_head(crop: np.ndarray, l68: np.ndarray, head: np.ndarray | None = None) -> tuple:
+    return crop, l68, head_region(crop, l68) if head is None else head
 
 
 def _gather(img: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -127,26 +132,27 @@ def _vote(ref: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def synthesize(targets: list[tuple[np.ndarray, np.ndarray]], references: list[tuple[np.ndarray, np.ndarray]],
-               cfg: SynthesisConfig = SynthesisConfig(), device: str | torch.device = "cpu") -> list[np.ndarray]:
-    """Build each target face (aligned uint8 crop, 68 landmarks in its pixels) from its reference's pixels
-    (aligned crop and landmarks, any size: brought to the target's). All targets share one size; faces of
+def synthesize(targets: list[tuple], references: list[tuple], cfg: SynthesisConfig = SynthesisConfig(),
+               device: str | torch.device = "cpu") -> list[np.ndarray]:
+    """Build each target face (aligned uint8 crop, 68 landmarks in its pixels, optionally its head_region) from
+    its reference's pixels (the same, any size: brought to the target's). All targets share one size; faces of
     several sizes are synthesised in one call per size. Returns float32 (S, S, 3) crops in 0..255."""
     size = targets[0][0].shape[0]
     if any(t[0].shape[0] != size for t in targets):
         raise ValueError("synthesize: all targets of one call must be the same size")
     levels, k = pyramid(size)
     weights = cfg.weights()
-    refs = [(_resize(c, size), l * (size / c.shape[0])) for c, l in references]
-    warp128 = [positional_map(tl * (128 / size), rl * (128 / size), 128) for (_, tl), (_, rl) in zip(targets, refs)]
+    targets = [_with_head(*t) for t in targets]
+    refs = [(_resize(c, size), l * (size / c.shape[0]), _resize(h, size)) for c, l, h in (_with_head(*r) for r in references)]
+    warp128 = [positional_map(tl * (128 / size), rl * (128 / size), 128) for (_, tl, _), (_, rl, _) in zip(targets, refs)]
     src = result = None
     for lv in levels:
         s = lv / size
-        t = torch.from_numpy(np.stack([guides(_resize(c, lv), l * s, weights) for c, l in targets])).to(device)
-        r = torch.from_numpy(np.stack([guides(_resize(c, lv), l * s, weights) for c, l in refs])).to(device)
+        t = torch.from_numpy(np.stack([guides(_resize(c, lv), l * s, weights, _resize(h, lv)) for c, l, h in targets])).to(device)
+        r = torch.from_numpy(np.stack([guides(_resize(c, lv), l * s, weights, _resize(h, lv)) for c, l, h in refs])).to(device)
         warp = torch.from_numpy(np.stack([np.stack([cv2.resize(m, (lv, lv)) * (lv / 128) for m in w]) for w in warp128]))
         warp = warp.float().to(device)
-        ref_lv = torch.from_numpy(np.stack([_resize(c, lv) for c, _ in refs])).permute(0, 3, 1, 2).float().to(device) / 255
+        ref_lv = torch.from_numpy(np.stack([_resize(c, lv) for c, _, _ in refs])).permute(0, 3, 1, 2).float().to(device) / 255
         if src is None:
             src = _median(_search(t, r, warp, warp.round().long(), max(1, round(cfg.window * lv)), 0.0, cfg))
         else:
@@ -161,5 +167,5 @@ def synthesize(targets: list[tuple[np.ndarray, np.ndarray]], references: list[tu
             continue
         result = _vote(ref_lv, src)
     src = _smooth_upsample(src, k) if k > 1 else src
-    ref = torch.from_numpy(np.stack([c for c, _ in refs])).permute(0, 3, 1, 2).float().to(device)
+    ref = torch.from_numpy(np.stack([c for c, _, _ in refs])).permute(0, 3, 1, 2).float().to(device)
     return list(_vote(ref, src).permute(0, 2, 3, 1).cpu().numpy())

@@ -1,0 +1,64 @@
+"""The head in an aligned crop: face, hair and neck told from the backdrop, seeded by the 68 landmarks.
+
+GrabCut (OpenCV's colour-model graph cut, no trained weights) at 128 px: the face inside its outline is sure
+head; a zone around it (hair above and beside the face, the neck below the chin) is probably head; the rest of
+the crop is probably backdrop. Only the component touching the face is kept and holes are filled, so a
+backdrop coloured like hair further away does not join. The synthesis uses it to send hair to hair and neck to
+neck, and the paste to cover the whole head instead of a jaw-to-hairline oval.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from facestyle.faces.landmarks import JAW, face_outline
+
+WORK = 128  # GrabCut's size: the region is blurred to size / 64 anyway, and 128 px costs ~20 ms
+
+
+def head_region(crop: np.ndarray, l68: np.ndarray, iterations: int = 4) -> np.ndarray:
+    """(S, S) float32 in 0..1: 1 over face, hair and neck, 0 over the backdrop."""
+    size = crop.shape[0]
+    s = WORK / size
+    small = cv2.resize(crop, (WORK, WORK), interpolation=cv2.INTER_AREA)
+    l = l68 * s
+    outline = face_outline(l)
+    face = np.zeros((WORK, WORK), np.uint8)
+    cv2.fillPoly(face, [np.round(outline).astype(np.int32)], 1)
+    h = float(l[8, 1] - outline[:, 1].min())  # chin to hairline
+    w = float(l[16, 0] - l[0, 0])
+    # the zone that may be head: hair up to 0.45 face heights above the hairline and 0.3 widths beside it, the
+    # neck a jaw-wide column down to the crop's foot
+    zone = np.zeros_like(face)
+    cx, top = float(l[27, 0]), float(outline[:, 1].min())
+    cv2.ellipse(zone, (int(cx), int(top + 0.45 * h)), (int(0.8 * w), int(0.85 * h)), 0, 0, 360, 1, -1)
+    neck = np.array([[l[4, 0], l[4, 1]], [l[12, 0], l[12, 1]], [l[12, 0], WORK], [l[4, 0], WORK]])
+    cv2.fillPoly(zone, [np.round(neck).astype(np.int32)], 1)
+    mask = np.where(zone > 0, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
+    core = cv2.erode(face, np.ones((3, 3), np.uint8), iterations=2)
+    mask[core > 0] = cv2.GC_FGD
+    if (mask == cv2.GC_PR_BGD).sum() < 64:  # a face filling the crop: no backdrop to model
+        fg = zone
+    else:
+        bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+        cv2.setRNGSeed(0)  # GrabCut's GMM starts from k-means: the same crop always gives the same head
+        cv2.grabCut(np.ascontiguousarray(small), mask, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
+        fg = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8) & zone
+    n, labels = cv2.connectedComponents(fg | core)
+    keep = np.isin(labels, np.unique(labels[core > 0])) & (labels > 0) if n > 1 else fg > 0
+    filled = keep.astype(np.uint8)
+    contours, _ = cv2.findContours(filled, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    cv2.drawContours(filled, contours, -1, 1, -1)  # holes (an earring, a shadow) are head
+    filled = cv2.morphologyEx(filled, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    return cv2.GaussianBlur(cv2.resize(filled.astype(np.float32), (size, size), interpolation=cv2.INTER_LINEAR),
+                            (0, 0), max(0.5, size / 256))
+
+
+def below_jaw(size: int, l68: np.ndarray) -> np.ndarray:
+    """(S, S) bool: below the jaw line (the jaw's height at each column, its ends' beyond them): the neck side."""
+    jaw = l68[JAW]
+    order = np.argsort(jaw[:, 0])
+    xs = np.arange(size, dtype=np.float64)
+    y_at = np.interp(xs, jaw[order, 0], jaw[order, 1])
+    return np.arange(size)[:, None] > y_at[None, :]

@@ -1,0 +1,64 @@
+"""The head's region in an aligned crop (faces/head.py) and the paste mask that follows it."""
+
+import numpy as np
+import pytest
+
+from facestyle.exemplar import ExemplarStylizer
+from facestyle.faces import FaceDetector
+from facestyle.faces.head import below_jaw, head_region
+from facestyle.faces.landmarks import face_outline, forehead
+from facestyle.style.guides import SEGMENTS, segmentation
+
+
+@pytest.fixture(scope="module")
+def face(astronaut):
+    st = ExemplarStylizer(FaceDetector())
+    return st, st.face_crop(astronaut, st.detect(astronaut)[0])
+
+
+def _mean_in(mask, poly):
+    import cv2
+
+    m = np.zeros(mask.shape, np.uint8)
+    cv2.fillPoly(m, [np.round(poly).astype(np.int32)], 1)
+    return float(mask[m > 0].mean())
+
+
+def test_the_head_covers_face_and_hair_and_not_the_backdrop(face):
+    _, fc = face
+    head = fc.head
+    size = head.shape[0]
+    l68 = fc.landmarks
+    assert _mean_in(head, face_outline(l68)) > 0.97
+    # her hair: a band above the estimated hairline, a tenth of the face's height
+    top = forehead(l68)
+    h = l68[8, 1] - top[:, 1].min()
+    band = np.concatenate([top, (top - [0, 0.12 * h])[::-1]])
+    assert _mean_in(head, band) > 0.8
+    # the crop's top corners are backdrop (the flag and the space behind her)
+    c = size // 10
+    assert head[:c, :c].mean() < 0.1 and head[:c, -c:].mean() < 0.1
+    # the same crop always gives the same region (GrabCut's k-means start is seeded)
+    np.testing.assert_array_equal(head, head_region(fc.crop, l68))
+
+
+def test_the_paste_follows_the_head_and_stops_short_of_the_crop_border(face):
+    st, fc = face
+    mask = st.blend_mask(fc)
+    top = forehead(fc.landmarks)
+    h = fc.landmarks[8, 1] - top[:, 1].min()
+    hair = np.concatenate([top, (top - [0, 0.1 * h])[::-1]])
+    assert _mean_in(mask, hair) > 0.7  # the hair is painted too, not only jaw to hairline
+    assert mask[0].max() == 0 and mask[-1].max() == 0 and mask[:, 0].max() == 0 and mask[:, -1].max() == 0
+    y_chin = int(fc.landmarks[8, 1])
+    assert mask[min(mask.shape[0] - 1, y_chin + int(1.5 * h)):].max() < 0.05  # the neck fades out below the chin
+
+
+def test_hair_and_neck_channels_split_at_the_jaw(face):
+    _, fc = face
+    seg = segmentation(fc.crop, fc.landmarks, fc.head)
+    hair, neck = seg[SEGMENTS.index("hair")], seg[SEGMENTS.index("neck")]
+    below = below_jaw(fc.crop.shape[0], fc.landmarks)
+    assert hair[below].mean() < 0.05 < neck[below].mean()
+    assert neck[~below].mean() < 0.05
+    assert (np.abs(seg.sum(0) - 1) < 0.05).mean() > 0.99  # the soft regions partition the crop (parts may overlap)
