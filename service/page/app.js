@@ -342,7 +342,12 @@ const photo = {
     this.inputUrl = URL.createObjectURL(blob);
     const preview = $("#input-preview");
     preview.hidden = false;
+    preview.onerror = () => (preview.hidden = true); // not a picture the browser reads: the API says why
     preview.src = this.inputUrl;
+    // the last result belongs to the last photo
+    for (const id of ["#compare", "#compare-pos", "#downloads"]) $(id).hidden = true;
+    $("#result-empty").hidden = false;
+    $("#result").dataset.ready = "0";
     $("#drop-hint").textContent = "Drop or paste another photo to replace it.";
     $("#stylize").disabled = false;
     this.run();
@@ -386,7 +391,7 @@ const photo = {
       this.results = new Map([["png", blob]]);
       if (this.resultUrl) URL.revokeObjectURL(this.resultUrl);
       this.resultUrl = URL.createObjectURL(blob);
-      await showResult(this.inputUrl, this.resultUrl);
+      await showResult(this.inputUrl, this.resultUrl, seq);
       const faces = Number(resp.headers.get("X-Faces") || 0);
       const weakened = Number(resp.headers.get("X-Faces-Weakened") || 0);
       const img = $("#result");
@@ -429,7 +434,7 @@ const photo = {
   },
 };
 
-function showResult(beforeUrl, afterUrl) {
+function showResult(beforeUrl, afterUrl, seq) {
   const before = $("#before"), after = $("#result");
   const loaded = (img) => new Promise((resolve) => {
     img.onload = img.onerror = () => resolve();
@@ -443,6 +448,7 @@ function showResult(beforeUrl, afterUrl) {
     $("#downloads").hidden = false;
     $("#result-empty").hidden = true;
     after.dataset.ready = "1";
+    after.dataset.seq = seq; // which run is shown (the page's tests wait on it)
   });
 }
 
@@ -546,7 +552,6 @@ const live = {
   sent: 0,
   back: 0,
   times: [], // arrival times of the last frames back, for the fps
-  sentAt: [],
   url: null,
 
   async start() {
@@ -566,7 +571,6 @@ const live = {
     this.ws = ws;
     this.sent = this.back = 0;
     this.times = [];
-    this.sentAt = [];
     $("#live-start").disabled = true;
     $("#live-stop").disabled = false;
     $("#live-msg").textContent = "Connecting\u2026";
@@ -586,8 +590,6 @@ const live = {
       this.back += 1;
       this.times.push(now);
       while (this.times.length && now - this.times[0] > 2000) this.times.shift();
-      const first = this.sentAt.shift();
-      if (first !== undefined) $("#live-latency").textContent = `${Math.round(now - first)} ms`;
       if (this.url) URL.revokeObjectURL(this.url);
       this.url = URL.createObjectURL(e.data);
       $("#live-out").src = this.url;
@@ -608,9 +610,6 @@ const live = {
     if (ws.readyState !== 1) return;
     ws.send(blob);
     this.sent += 1;
-    // the server keeps only the newest waiting frame, so the oldest send time left is a frame's round trip
-    this.sentAt.push(performance.now());
-    if (this.sentAt.length > 60) this.sentAt.shift();
     $("#live-sent").textContent = this.sent;
   },
 
