@@ -304,3 +304,27 @@ def test_phone_width_keeps_everything_in_the_viewport(browser, server):
     assert all(left >= 0 and right <= 390 for left, right, _ in boxes)
     assert [top for *_, top in boxes] == sorted(top for *_, top in boxes)  # one column: photo, style, result, settings
     context.close()
+
+
+def test_with_api_keys_the_page_asks_for_one_and_keeps_it(browser, files):
+    with local_server({"FACESTYLE_API_KEYS": "alice:key-a", "FACESTYLE_KEY_PREFIX": "pagekeys"}) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        p = context.new_page()
+        p.goto(url)  # the page itself is open; what it asks the API for is not
+        expect(p.locator("#photo-error")).to_have_attribute("data-code", "unauthorized")
+        expect(p.locator("#photo-error")).to_contain_text("This service needs an API key")
+        expect(p.get_by_label("Sent with every request")).to_be_visible()  # the key box opens itself
+        p.get_by_label("Sent with every request").fill("key-a")
+        p.get_by_label("Sent with every request").press("Enter")
+        expect(p.locator("#gallery li[data-id=photo]")).to_be_visible()
+        expect(p.locator("#photo-error")).to_be_empty()
+        p.get_by_label("Choose a file").set_input_files(files / "small.png")
+        assert wait_result(p)["w"] == 160
+        p.reload()  # kept in the browser
+        expect(p.get_by_label("Sent with every request")).to_have_value("key-a")
+        expect(p.locator("#gallery li[data-id=photo]")).to_be_visible()
+        p.get_by_role("tab", name="Live").click()  # the WebSocket carries it as ?api_key=
+        p.get_by_role("button", name="Start").click()
+        p.wait_for_function("Number(document.querySelector('#live-back').textContent) >= 2", timeout=TIMEOUT)
+        p.get_by_role("button", name="Stop").click()
+        context.close()

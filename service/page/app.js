@@ -28,6 +28,8 @@ const WORDS = {
   missing_field: "Something the service needs is missing.",
   unauthorized: "This service needs an API key. Enter yours under \"API key\" at the top.",
   rate_limited: "Too many requests. Wait a moment and try again.",
+  overloaded: "The service is busy. Try again in a moment.",
+  style_corrupt: "This style's stored data is damaged. Delete it and register it again.",
   unavailable: "The service is busy or its store is unavailable. Try again in a moment.",
   internal_error: "The service failed unexpectedly.",
   network: "The service could not be reached.",
@@ -47,7 +49,7 @@ function apiKey() {
   return localStorage.getItem(KEY_STORAGE) || "";
 }
 
-async function api(path, opts = {}) {
+async function api(path, opts = {}, attempt = 1) {
   const headers = new Headers(opts.headers || {});
   if (apiKey()) headers.set("X-API-Key", apiKey());
   let resp;
@@ -56,6 +58,13 @@ async function api(path, opts = {}) {
   } catch (err) {
     if (err.name === "AbortError") throw err;
     throw new ApiError(0, "network", String(err.message || err));
+  }
+  const wait = Number(resp.headers.get("Retry-After"));
+  if (resp.status === 503 && attempt < 4 && wait > 0 && wait <= 5) {
+    // overloaded or briefly unavailable: refused before anything ran, so sending it again is safe
+    await new Promise((r) => setTimeout(r, wait * 1000));
+    if (opts.signal?.aborted) throw new DOMException("aborted", "AbortError");
+    return api(path, opts, attempt + 1);
   }
   if (!resp.ok) {
     let code = "http_" + resp.status, message = resp.statusText;
@@ -633,6 +642,14 @@ function setupLive() {
   for (const sel of document.querySelectorAll(".style-select")) {
     sel.addEventListener("change", () => (sel.dataset.touched = "1"));
   }
+  // the stream's style and strength are fixed when it opens: a change while streaming reopens it
+  for (const id of ["#live-style", "#live-strength", "#live-fps"]) {
+    $(id).addEventListener("change", () => {
+      if (!live.ws) return;
+      live.stop();
+      live.start();
+    });
+  }
 }
 
 // ---------------------------------------------------------------- video
@@ -677,7 +694,8 @@ function setupVideo() {
       a.href = resultUrl;
       a.download = f.name.replace(/\.[^.]+$/, "") + "-stylized.mp4";
       a.hidden = false;
-      msg.textContent = `Done: ${v.frames} frames, ${(blob.size / 1e6).toFixed(1)} MB.`;
+      const size = blob.size < 1e6 ? `${Math.ceil(blob.size / 1e3)} kB` : `${(blob.size / 1e6).toFixed(1)} MB`;
+      msg.textContent = `Done: ${v.frames} frames, ${size}.`;
     } catch (err) {
       msg.textContent = "";
       showError(box, err);
