@@ -88,19 +88,21 @@ def run(settings: Settings | None = None, burst: bool = False, name: str | None 
     conn = Redis.from_url(settings.redis_url)
     worked = False
     while True:
-        worker = HeartbeatWorker([Queue(settings.queue_name, connection=conn)], connection=conn, name=name,
-                                 heartbeat=settings.job_heartbeat_seconds,
-                                 maintenance=settings.worker_maintenance_seconds)
-        try:
+        worker = None
+        try:  # making a worker talks to Redis too (it reads the server's version)
+            worker = HeartbeatWorker([Queue(settings.queue_name, connection=conn)], connection=conn, name=name,
+                                     heartbeat=settings.job_heartbeat_seconds,
+                                     maintenance=settings.worker_maintenance_seconds)
             worked = worker.work(burst=burst, with_scheduler=True) or worked
-        except redis.RedisError as exc:  # teardown could not reach Redis either
-            log.warning("worker %s: Redis unavailable (%s)", worker.name, exc)
-        if burst or worker.stopping:
+        except redis.RedisError as exc:  # e.g. teardown, which could not reach Redis either
+            log.warning("worker %s: Redis unavailable (%s)", name or "", exc)
+        if burst or (worker is not None and worker.stopping):
             return worked
-        log.warning("worker %s: lost Redis; waiting for it to come back", worker.name)
+        log.warning("worker %s: lost Redis; waiting for it to come back", name or "")
         time.sleep(1)  # whatever knocked the loop out, do not spin on it
         _wait_for(conn)
-        try:  # the same name registers again only once this one is marked dead
-            worker.register_death()
-        except redis.RedisError:
-            pass
+        if worker is not None:
+            try:  # the same name registers again only once this one is marked dead
+                worker.register_death()
+            except redis.RedisError:
+                pass
