@@ -32,7 +32,10 @@ def head_region(crop: np.ndarray, l68: np.ndarray, iterations: int = 4) -> np.nd
     # neck a jaw-wide column down to the crop's foot
     zone = np.zeros_like(face)
     cx, top = float(l[27, 0]), float(outline[:, 1].min())
-    cv2.ellipse(zone, (int(cx), int(top + 0.45 * h)), (int(0.8 * w), int(0.85 * h)), 0, 0, 360, 1, -1)
+    # abs, at least 1 px: landmarks sent with a reference need not be in the iBUG order (a jaw given right to
+    # left), and OpenCV refuses negative axes
+    axes = (max(1, int(0.8 * abs(w))), max(1, int(0.85 * abs(h))))
+    cv2.ellipse(zone, (int(cx), int(top + 0.45 * h)), axes, 0, 0, 360, 1, -1)
     neck = np.array([[l[4, 0], l[4, 1]], [l[12, 0], l[12, 1]], [l[12, 0], WORK], [l[4, 0], WORK]])
     cv2.fillPoly(zone, [np.round(neck).astype(np.int32)], 1)
     mask = np.where(zone > 0, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
