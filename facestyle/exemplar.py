@@ -7,6 +7,7 @@ that crop; it is all the synthesis needs, so a style serves stills the moment it
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from facestyle.pipeline import KEEP_FACE_LADDER, keep_colour
 from facestyle.style.synthesis import SynthesisConfig, synthesize
 
 MIN_SIZE, MAX_SIZE = 128, 1024
+_HEADS: dict[bytes, np.ndarray] = {}  # exemplars' head regions, oldest first
 
 
 class NoLandmarks(ValueError):
@@ -47,7 +49,13 @@ class Exemplar:
 
     @cached_property
     def head(self) -> np.ndarray:
-        return head_region(self.crop, self.landmarks)
+        # a style's exemplar is decoded from the store on every request: its region is computed once per process
+        key = hashlib.blake2b(self.crop.tobytes() + self.landmarks.tobytes(), digest_size=16).digest()
+        if key not in _HEADS:
+            if len(_HEADS) >= 64:
+                _HEADS.pop(next(iter(_HEADS)))
+            _HEADS[key] = head_region(self.crop, self.landmarks)
+        return _HEADS[key]
 
     @classmethod
     def of(cls, rgb: np.ndarray, l68: np.ndarray, lo: int = 256) -> "Exemplar":
