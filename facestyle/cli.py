@@ -2,14 +2,24 @@
 
 Imports stay inside the commands so that training runs on machines without the web stack, and so that
 `facestyle --help` and argument errors answer before torch loads (about 2 s on 2 cores).
+
+Run as the process (the console script, `python -m facestyle.cli`), the one-shot commands load with Python's
+cyclic garbage collector off and then freeze what they loaded (`gc.freeze`): importing torch, torchvision (which
+imports torch._dynamo) and scipy makes millions of long-lived objects, and each full collection walked them
+all, during the imports and again, several times, while the interpreter shut down. See `_loaded`.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from pathlib import Path
+
+# commands that load the models, run once and exit: their start-up runs with the collector off (main, _loaded)
+ONE_SHOT = frozenset({"stylize", "upscale", "adapt", "video", "eval-style", "eval-video"})
+_startup = {"collector_off": False}
 
 
 def _train_sr(a: argparse.Namespace) -> int:
@@ -114,7 +124,18 @@ def _settings():
 def _runtime(model: str | None):
     from facestyle.runtime import runtime_for
 
-    return runtime_for(_settings(), model)
+    rt = runtime_for(_settings(), model)
+    _loaded()
+    return rt
+
+
+def _loaded() -> None:
+    """Start-up is over: what was loaded moves to the collector's permanent generation (never walked again) and
+    the collector runs again for what the command makes from here on."""
+    if _startup["collector_off"]:
+        _startup["collector_off"] = False
+        gc.freeze()
+        gc.enable()
 
 
 def _read(path: str):
@@ -302,11 +323,11 @@ def _video(a: argparse.Namespace) -> int:
 
     from facestyle.video import VideoError, probe, stylize_video
 
-    rt, head, colour = _style_head(a)
-    try:
+    try:  # before the models load: a file that is not a video is refused at once
         info = probe(Path(a.input))
     except VideoError as exc:
         raise SystemExit(f"{a.input}: {exc.message}") from exc
+    rt, head, colour = _style_head(a)
     bar = tqdm(total=info.frames, unit="frame")
     stats = stylize_video(Path(a.input), Path(a.output), rt.stylizer, head, detect_every=a.detect_every,
                           generate_every=a.generate_every or _settings().generate_every, colour=colour,
@@ -501,7 +522,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    process = argv is None  # the console script or `python -m facestyle.cli`: this call is the whole process
+    if process and args.command in ONE_SHOT:
+        gc.disable()  # until _loaded: the imports and weights of start-up are never garbage
+        _startup["collector_off"] = True
+    try:
+        return args.func(args)
+    finally:
+        _loaded()
+        if process:  # the interpreter's shutdown collects several times: not through everything loaded
+            gc.freeze()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""Video files through the tracker and the generator: PyAV in, H.264 out, audio copied through."""
+"""Video files through the tracker and the generator: PyAV in, H.264 out, audio copied through.
+
+Probing and writing clips need PyAV alone: torch and the tracker load when a video is stylized, so
+`facestyle video` refuses a file that is not a video before the models load.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 import numpy as np
-import torch
 
-from facestyle.pipeline import Stylizer
-from facestyle.style.colour import ColourTarget
-from facestyle.tracking import FaceReuse, FaceTracker
+if TYPE_CHECKING:
+    import torch
+
+    from facestyle.pipeline import Stylizer
+    from facestyle.style.colour import ColourTarget
 
 
 class VideoError(ValueError):
@@ -66,6 +72,8 @@ def stylize_video(src: Path, dst: Path, stylizer: Stylizer, head: torch.Tensor, 
                   progress: Callable[[int, int], None] | None = None, should_stop: Callable[[], bool] | None = None,
                   crf: int = 20, generate_every: int = 4, colour: ColourTarget | None = None,
                   blend: float = 0.5) -> VideoStats:
+    from facestyle.tracking import FaceReuse, FaceTracker
+
     info = probe(src)
     tracker = FaceTracker(stylizer.detect, detect_every=detect_every, fps=info.fps)
     reuse = FaceReuse(generate_every, blend=blend)

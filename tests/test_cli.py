@@ -66,3 +66,52 @@ def test_steps_default_is_the_adaptations():
     assert a.steps is None and _steps(a) == AdaptConfig.steps
     assert f"default {AdaptConfig.steps}," in STEPS_DEFAULT_HELP
     assert _steps(build_parser().parse_args(["adapt", "ref.png", "-o", "s.pt", "--steps", "0"])) == 0
+
+
+def test_video_refuses_a_file_that_is_not_a_video_before_the_models_load(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "notes.mp4").write_text("not a video")
+    code = ("import sys\nfrom facestyle.cli import main\n"
+            "try:\n    main(['video', sys.argv[1], '-s', 'photo', '-o', sys.argv[2]])\n"
+            "except SystemExit as e:\n    print('exit:', e.code)\n"
+            "heavy = [m for m in ('torch', 'facenet_pytorch', 'facestyle.pipeline', 'facestyle.tracking') if m in sys.modules]\n"
+            "assert not heavy, heavy\n")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "notes.mp4"), str(tmp_path / "out.mp4")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "exit: " + str(tmp_path / "notes.mp4") + ": cannot decode the video" in r.stdout
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_one_shot_command_as_the_process_loads_with_the_collector_off_then_freezes_it(files):
+    """`facestyle upscale` as the whole process: the runtime loads with the cyclic collector off, the command
+    runs with it on and what was loaded frozen; main(argv) inside another process (these tests) leaves gc alone."""
+    import json
+    import subprocess
+    import sys
+
+    small = files / "small.png"
+    Image.open(files / "face.png").resize((40, 30)).save(small)
+    code = ("import gc, json, sys\nimport facestyle.cli as cli\nimport facestyle.runtime as runtime\n"
+            "seen = {}\nload, write = runtime.runtime_for, cli._write\n"
+            "def runtime_for(*a):\n    seen['loading'] = gc.isenabled()\n    return load(*a)\n"
+            "def _write(*a):\n    seen['running'] = gc.isenabled()\n    seen['frozen'] = gc.get_freeze_count()\n"
+            "    return write(*a)\n"
+            "runtime.runtime_for, cli._write = runtime_for, _write\n"
+            "argv = sys.argv[1:]\n"
+            "if argv[0] == 'process':\n    sys.argv = ['facestyle', *argv[1:]]\n    rc = cli.main()\n"
+            "else:\n    rc = cli.main(argv[1:])\n"
+            "seen.update(rc=rc, after=gc.isenabled())\nprint(json.dumps(seen))\n")
+    results = {}
+    for how in ("process", "call"):
+        r = subprocess.run([sys.executable, "-c", code, how, "upscale", str(small), "-o", str(files / f"{how}.png"),
+                            "--model", "lite"], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr[-2000:]
+        results[how] = json.loads(r.stdout.strip().splitlines()[-1])
+        assert Image.open(files / f"{how}.png").size == (160, 120)
+    process, call = results["process"], results["call"]
+    assert process["loading"] is False and process["running"] is True and process["frozen"] > 100_000
+    assert process["after"] is True and process["rc"] == 0
+    assert call == {"loading": True, "running": True, "frozen": 0, "rc": 0, "after": True}
