@@ -1,7 +1,7 @@
 """`facestyle train-styles`: give the trunk a space of styles for the per-style heads to move in.
 
 Plain SR training leaves a trunk whose normalisation parameters only ever rendered photos: a head tuned on a
-new reference moves texture a little (tuned texture gain 0.13, session 2). Dumoulin et al. ("A learned
+new reference moves texture a little (tuned texture gain 0.13 on the shared references). Dumoulin et al. ("A learned
 representation for artistic style") show that one network with per-style conditional normalisation renders
 many styles; so the trained SR generator is fine-tuned here on styles made by code (style/procedural.py:
 line work, flat colour, painterly smoothing, colour grades) of the training faces, each style with its own
