@@ -9,23 +9,21 @@ the compose file runs it), two `facestyle worker` processes and `facestyle serve
 - the upload cap holds for a chunked body without Content-Length over real HTTP; limits are shared by replicas.
 """
 
-import io
 import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
-import numpy as np
 import pytest
 import redis
-from PIL import Image
 from rq.job import Job
+
+from tests.processes import Stack, free_port, png
 
 pytestmark = pytest.mark.integration
 
@@ -37,21 +35,9 @@ HEARTBEAT, MAINTENANCE = 1, 2
 RECOVERY_BOUND = 60.0  # kill -> ready: heartbeat expiry (3 s) + maintenance (2 s) + the adaptation run again
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _png(rgb) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG")
-    return buf.getvalue()
-
-
 class RedisServer:
     def __init__(self, workdir: Path):
-        self.port, self.dir = _free_port(), workdir
+        self.port, self.dir = free_port(), workdir
         self.proc: subprocess.Popen | None = None
         self.url = f"redis://127.0.0.1:{self.port}/0"
 
@@ -74,56 +60,6 @@ class RedisServer:
         self.proc.wait()
 
 
-class Stack:
-    def __init__(self, redis_url: str, log_dir: Path):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_dir = log_dir
-        self.env = {**os.environ, "REDIS_URL": redis_url, "FACESTYLE_DEVICE": "cpu", "FACESTYLE_MODEL": "lite",
-                    "FACESTYLE_ADAPT_STEPS": str(STEPS),
-                    "FACESTYLE_JOB_HEARTBEAT_SECONDS": str(HEARTBEAT),
-                    "FACESTYLE_WORKER_MAINTENANCE_SECONDS": str(MAINTENANCE),
-                    "FACESTYLE_API_KEYS": f"tenant:{KEY},other:{OTHER}", "FACESTYLE_RATE_LIMIT": "1000/second",
-                    "FACESTYLE_MAX_UPLOAD_BYTES": "2000000", "OMP_NUM_THREADS": "1"}
-        self.procs: dict[str, subprocess.Popen] = {}
-
-    def start(self, name: str, *args: str) -> None:
-        log = open(self.log_dir / f"{name}.log", "ab")  # a file, not a pipe nobody reads
-        self.procs[name] = subprocess.Popen([sys.executable, "-m", "facestyle.cli", *args], env=self.env,
-                                            stdout=log, stderr=subprocess.STDOUT)
-
-    def log(self, name: str) -> str:
-        return (self.log_dir / f"{name}.log").read_text(errors="replace")
-
-    def kill(self, name: str) -> None:
-        p = self.procs.pop(name)
-        p.send_signal(signal.SIGKILL)
-        p.wait()
-
-    def stop(self, name: str) -> None:
-        p = self.procs.pop(name)
-        p.send_signal(signal.SIGINT)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-
-    def wait_ready(self, workers: int, timeout: float = 180) -> None:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            for name, p in self.procs.items():
-                assert p.poll() is None, f"{name} exited: {self.log(name)[-2000:]}"
-            try:
-                r = httpx.get(f"{self.url}/readyz", timeout=2)
-                if r.status_code == 200 and r.json()["workers"] >= workers:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise TimeoutError("stack did not become ready")
-
-
 @pytest.fixture(scope="module")
 def servers():
     if shutil.which("redis-server") is None:
@@ -131,7 +67,11 @@ def servers():
     tmp = Path(tempfile.mkdtemp(prefix="facestyle-faults-"))
     rs = RedisServer(tmp)
     rs.start()
-    stack = Stack(rs.url, tmp)
+    stack = Stack({**os.environ, "REDIS_URL": rs.url, "FACESTYLE_DEVICE": "cpu", "FACESTYLE_MODEL": "lite",
+                   "FACESTYLE_ADAPT_STEPS": str(STEPS), "FACESTYLE_JOB_HEARTBEAT_SECONDS": str(HEARTBEAT),
+                   "FACESTYLE_WORKER_MAINTENANCE_SECONDS": str(MAINTENANCE),
+                   "FACESTYLE_API_KEYS": f"tenant:{KEY},other:{OTHER}", "FACESTYLE_RATE_LIMIT": "1000/second",
+                   "FACESTYLE_MAX_UPLOAD_BYTES": "2000000", "OMP_NUM_THREADS": "1"}, tmp)
     stack.start("w1", "worker", "--name", "fault-w1")
     stack.start("w2", "worker", "--name", "fault-w2")
     stack.start("api", "serve", "--host", "127.0.0.1", "--port", str(stack.port))
@@ -139,15 +79,14 @@ def servers():
         stack.wait_ready(workers=2)
         yield rs, stack
     finally:
-        for name in list(stack.procs):
-            stack.stop(name)
+        stack.stop_all()
         if rs.proc.poll() is None:
             rs.kill()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _register(c: httpx.Client, ref) -> dict:
-    r = c.post("/styles", files={"image": ("r.png", _png(ref), "image/png")}, headers=H)
+    r = c.post("/styles", files={"image": ("r.png", png(ref), "image/png")}, headers=H)
     assert r.status_code == 202, r.text
     return r.json()
 
@@ -193,7 +132,7 @@ def test_a_worker_killed_mid_adaptation_is_retried_on_another(servers, style_ref
         assert job.retries_left == 1  # one of its two retries went to the abandoned run
         print(f"\nworker SIGKILLed mid-adaptation: style ready {recovery:.1f} s after the kill")
         assert recovery < RECOVERY_BOUND
-        r = c.post("/stylize", files={"image": ("r.png", _png(style_reference), "image/png")},
+        r = c.post("/stylize", files={"image": ("r.png", png(style_reference), "image/png")},
                    data={"style": made["id"]}, headers=H)
         assert r.status_code == 200 and r.headers["x-faces"] == "1"
     stack.start(name, "worker", "--name", f"{victim}-restarted")  # back to two (it loads while the next test runs)
@@ -227,7 +166,7 @@ def test_redis_restarted_on_its_append_only_file_loses_nothing(servers, style_re
         after = c.get(f"/styles/{ready['id']}", headers=H).json()
         assert after["status"] == "ready" and after["progress"] == 1.0
         assert conn.hget(f"facestyle:style:{ready['id']}", "head") == head  # the adapted head, byte for byte
-        r = c.post("/stylize", files={"image": ("a.png", _png(style_reference), "image/png")},
+        r = c.post("/stylize", files={"image": ("a.png", png(style_reference), "image/png")},
                    data={"style": ready["id"]}, headers=H)
         assert r.status_code == 200 and r.headers["x-faces"] == "1"
         final = _wait(c, running["id"], lambda b: b["status"] in ("ready", "failed"), timeout=RECOVERY_BOUND + 60)
@@ -248,7 +187,7 @@ def test_a_corrupt_style_record_fails_alone(servers, style_reference, astronaut)
         bad, good = _ready_styles(c, [style_reference, astronaut])
         key = f"facestyle:style:{bad}"
         conn.hset(key, "head", conn.hget(key, "head")[:-3])  # truncated head bytes
-        f = {"image": ("a.png", _png(style_reference), "image/png")}
+        f = {"image": ("a.png", png(style_reference), "image/png")}
         r = c.post("/stylize", files=f, data={"style": bad}, headers=H)
         assert r.status_code == 409 and r.json()["error"] == "style_corrupt" and "head" in r.json()["message"]
         body = c.get(f"/styles/{bad}", headers=H).json()

@@ -2,11 +2,10 @@
 
 import io
 import os
-import signal
-import socket
-import subprocess
-import sys
+import shutil
+import tempfile
 import time
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -14,6 +13,8 @@ import pytest
 import redis
 from PIL import Image
 from rq.job import Job
+
+from tests.processes import Stack, png
 
 REDIS_URL = os.environ.get("FACESTYLE_TEST_REDIS", "redis://127.0.0.1:6379/13")
 pytestmark = pytest.mark.integration
@@ -28,60 +29,14 @@ def _redis_or_skip() -> redis.Redis:
     return conn
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _png(rgb) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-class Stack:
-    def __init__(self):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "REDIS_URL": REDIS_URL, "FACESTYLE_QUEUE_NAME": "itest", "FACESTYLE_KEY_PREFIX": "itest",
-                    "FACESTYLE_ADAPT_STEPS": "6", "FACESTYLE_DEVICE": "cpu", "FACESTYLE_MODEL": "lite",
-                    "OMP_NUM_THREADS": "1"}
-        self.procs: dict[str, subprocess.Popen] = {}
-
-    def start(self, name: str, *args: str) -> None:
-        self.procs[name] = subprocess.Popen([sys.executable, "-m", "facestyle.cli", *args], env=self.env,
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-    def stop(self, name: str) -> None:
-        p = self.procs.pop(name)
-        p.send_signal(signal.SIGINT)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-
-    def wait_ready(self, workers: int, timeout: float = 120) -> dict:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            for name, p in self.procs.items():
-                assert p.poll() is None, f"{name} exited: {p.stderr.read().decode()[-2000:]}"
-            try:
-                r = httpx.get(f"{self.url}/readyz", timeout=2)
-                if r.status_code == 200 and r.json()["workers"] >= workers:
-                    return r.json()
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise TimeoutError("stack did not become ready")
-
-
 @pytest.fixture(scope="module")
 def stack():
     conn = _redis_or_skip()
     conn.flushdb()  # db 13 belongs to these tests
-    s = Stack()
+    log_dir = Path(tempfile.mkdtemp(prefix="facestyle-itest-"))
+    s = Stack({**os.environ, "REDIS_URL": REDIS_URL, "FACESTYLE_QUEUE_NAME": "itest", "FACESTYLE_KEY_PREFIX": "itest",
+               "FACESTYLE_ADAPT_STEPS": "6", "FACESTYLE_DEVICE": "cpu", "FACESTYLE_MODEL": "lite",
+               "OMP_NUM_THREADS": "1"}, log_dir)
     s.start("w1", "worker", "--name", "itest-w1")
     s.start("w2", "worker", "--name", "itest-w2")
     s.start("api", "serve", "--host", "127.0.0.1", "--port", str(s.port))
@@ -89,9 +44,9 @@ def stack():
         s.wait_ready(workers=2)
         yield s
     finally:
-        for name in list(s.procs):
-            s.stop(name)
+        s.stop_all()
         conn.flushdb()
+        shutil.rmtree(log_dir, ignore_errors=True)
 
 
 def _wait_status(client, sid, timeout=180):
@@ -109,7 +64,7 @@ def test_styles_adapt_on_both_workers_and_stylize_two_faces(stack, astronaut, st
         refs = [style_reference, astronaut, astronaut[:, ::-1].copy(), two_faces]
         created = []
         for i, ref in enumerate(refs):
-            r = c.post("/styles", files={"image": (f"r{i}.png", _png(ref), "image/png")}, data={"name": f"s{i}"})
+            r = c.post("/styles", files={"image": (f"r{i}.png", png(ref), "image/png")}, data={"name": f"s{i}"})
             assert r.status_code == 202, r.text
             created.append(r.json())
         for body in created:
@@ -120,14 +75,14 @@ def test_styles_adapt_on_both_workers_and_stylize_two_faces(stack, astronaut, st
         assert workers == {"itest-w1", "itest-w2"}  # scale-out: both processes took jobs
         assert Job.fetch(created[0]["job"], connection=conn).meta["progress"] == 1.0
 
-        r = c.post("/stylize", files={"image": ("two.png", _png(two_faces), "image/png")},
+        r = c.post("/stylize", files={"image": ("two.png", png(two_faces), "image/png")},
                    data={"style": created[0]["id"], "format": "png"})
         assert r.status_code == 200 and r.headers["x-faces"] == "2"
         out = np.asarray(Image.open(io.BytesIO(r.content)))
         assert out.shape == two_faces.shape and np.abs(out.astype(int) - two_faces).mean() > 1
 
         small = np.asarray(Image.fromarray(astronaut).resize((64, 64)))
-        r = c.post("/upscale", files={"image": ("s.png", _png(small), "image/png")})
+        r = c.post("/upscale", files={"image": ("s.png", png(small), "image/png")})
         assert r.status_code == 200 and Image.open(io.BytesIO(r.content)).size == (256, 256)
 
         assert c.delete(f"/styles/{created[1]['id']}").status_code == 204
@@ -136,7 +91,7 @@ def test_styles_adapt_on_both_workers_and_stylize_two_faces(stack, astronaut, st
 
 def test_a_restarted_api_loses_nothing(stack, style_reference):
     with httpx.Client(base_url=stack.url, timeout=120) as c:
-        sid = c.post("/styles", files={"image": ("r.png", _png(style_reference), "image/png")}).json()["id"]
+        sid = c.post("/styles", files={"image": ("r.png", png(style_reference), "image/png")}).json()["id"]
         assert _wait_status(c, sid)["status"] == "ready"
         before = c.get("/styles").json()
     stack.stop("api")
@@ -144,14 +99,14 @@ def test_a_restarted_api_loses_nothing(stack, style_reference):
     stack.wait_ready(workers=2)
     with httpx.Client(base_url=stack.url, timeout=120) as c:
         assert c.get("/styles").json() == before
-        r = c.post("/stylize", files={"image": ("r.png", _png(style_reference), "image/png")}, data={"style": sid})
+        r = c.post("/stylize", files={"image": ("r.png", png(style_reference), "image/png")}, data={"style": sid})
         assert r.status_code == 200 and r.headers["x-faces"] == "1"
 
 
 def test_a_style_deleted_while_adapting_ends_cleanly(stack, style_reference):
     conn = redis.Redis.from_url(REDIS_URL)
     with httpx.Client(base_url=stack.url, timeout=120) as c:
-        body = c.post("/styles", files={"image": ("r.png", _png(style_reference), "image/png")}).json()
+        body = c.post("/styles", files={"image": ("r.png", png(style_reference), "image/png")}).json()
         deadline = time.time() + 60
         while c.get(f"/styles/{body['id']}").json().get("status") == "queued" and time.time() < deadline:
             time.sleep(0.05)
