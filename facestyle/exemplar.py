@@ -153,13 +153,14 @@ class ExemplarStylizer:
         if preserve_color:
             made = [keep_colour(s, c.crop) for s, c in zip(made, crops)]
         kept = [1.0] * len(faces)
+        masks = [self.blend_mask(c) for c in crops]  # once: every keep-faces pass pastes with the same weights
 
         def paste(fractions: list[float]) -> np.ndarray:
             # strength scales the blend weights in the picture, so 0 is the photo exactly, not a resampled copy
             out = rgb
-            for c, s, f in zip(crops, made, fractions):
+            for c, s, m, f in zip(crops, made, masks, fractions):
                 if strength * f > 0:
-                    out = paste_blended(out, s, c.m, self.blend_mask(c) * (strength * f))
+                    out = paste_blended(out, s, c.m, m * (strength * f))
             return out
 
         out = paste(kept)
