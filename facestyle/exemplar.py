@@ -24,6 +24,7 @@ from facestyle.faces.head import head_region
 from facestyle.faces.landmarks import dense_landmarks, face_outline, five_points
 from facestyle.faces.paste import outline_mask, paste_blended
 from facestyle.pipeline import KEEP_FACE_LADDER, keep_colour
+from facestyle.style.structure import StructureConfig, restore_structure
 from facestyle.style.synthesis import SynthesisConfig, synthesize
 
 MIN_SIZE, MAX_SIZE = 128, 1024
@@ -85,9 +86,11 @@ class FaceCrop:
 
 
 class ExemplarStylizer:
-    def __init__(self, detector: FaceDetector | None, config: SynthesisConfig = SynthesisConfig(), device: str = "cpu"):
+    def __init__(self, detector: FaceDetector | None, config: SynthesisConfig = SynthesisConfig(),
+                 structure: StructureConfig = StructureConfig(), device: str = "cpu"):
         self.detector = detector
         self.config = config
+        self.structure = structure
         self.device = device
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
@@ -128,7 +131,8 @@ class ExemplarStylizer:
         return np.maximum(face, head).astype(np.float32)
 
     def build(self, crops: list[FaceCrop], exemplars: list[Exemplar]) -> list[np.ndarray]:
-        """Each face synthesised from its exemplar; faces of one size share one batched call."""
+        """Each face synthesised from its exemplar (faces of one size share one batched call), then the
+        person's own structure put back over the features (style/structure.py)."""
         out: list[np.ndarray | None] = [None] * len(crops)
         for size in sorted({c.crop.shape[0] for c in crops}):
             idx = [i for i, c in enumerate(crops) if c.crop.shape[0] == size]
@@ -136,7 +140,10 @@ class ExemplarStylizer:
                               [(exemplars[i].crop, exemplars[i].landmarks, exemplars[i].head) for i in idx],
                               self.config, self.device)
             for i, m in zip(idx, made):
-                out[i] = m
+                c, e = crops[i], exemplars[i]
+                ref = cv2.resize(e.crop, (size, size), interpolation=cv2.INTER_AREA) if e.crop.shape[0] != size else e.crop
+                out[i] = restore_structure(m, c.crop, c.landmarks, c.head, ref, e.landmarks * (size / e.crop.shape[0]),
+                                           self.structure)
         return out
 
     def stylize(self, rgb: np.ndarray, exemplar: Exemplar, strength: float = 1.0, faces: list[Face] | None = None,
