@@ -20,7 +20,7 @@ from PIL import Image
 from facestyle.faces import Face, FaceDetector, align_face
 from facestyle.faces.align import alignment_matrix, transform_points
 from facestyle.faces.detect import found_at
-from facestyle.faces.head import head_region, neck_column
+from facestyle.faces.head import head_region
 from facestyle.faces.landmarks import dense_landmarks, face_outline, five_points
 from facestyle.faces.paste import outline_mask, paste_blended
 from facestyle.pipeline import KEEP_FACE_LADDER, keep_colour
@@ -117,16 +117,14 @@ class ExemplarStylizer:
 
     @staticmethod
     def blend_mask(fc: FaceCrop) -> np.ndarray:
-        """The paste's weights over a face's crop: the whole head (face, hair, long hair beside the neck, the neck
-        fading out below the chin), feathered, and never reaching the crop's border (outside the crop the
-        picture is the photo's)."""
+        """The paste's weights over a face's crop: the whole head (face, hair, the neck fading out below the chin),
+        feathered, and never reaching the crop's border (outside the crop the picture is the photo's)."""
         size = fc.crop.shape[0]
         face = outline_mask(size, face_outline(fc.landmarks))
         l68 = fc.landmarks
         h = float(np.linalg.norm(l68[8] - l68[27]))  # chin to nose bridge
         y = np.arange(size, dtype=np.float32)[:, None]
-        fade = np.clip((l68[8, 1] + 0.6 * h - y) / (0.5 * h), 0, 1)  # full to a little below the chin, then out
-        neck = 1 - neck_column(size, l68) * (1 - fade)  # only the neck fades: long hair beside it is painted
+        neck = np.clip((l68[8, 1] + 0.6 * h - y) / (0.5 * h), 0, 1)  # full to a little below the chin, then out
         edge = np.minimum(np.arange(size), np.arange(size)[::-1]).astype(np.float32)
         border = np.clip(edge / (0.06 * size), 0, 1)
         head = cv2.GaussianBlur(fc.head, (0, 0), size / 128) * neck * border[:, None] * border[None, :]

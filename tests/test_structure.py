@@ -59,4 +59,4 @@ def test_identity_is_nearer_with_the_structure(case):
     out = restore_structure(made, fc.crop, fc.landmarks, fc.head, ref, ref_l68)
     box = (0, 0, fc.crop.shape[1], fc.crop.shape[0])
     dist = lambda c: embed(fc.crop, box, np.clip(c, 0, 255).astype(np.uint8), box)  # noqa: E731
-    assert dist(out) < dist(made) - 0.02  # measured: 0.66 -> 0.63 (0.70 -> 0.63 before long hair was painted)
+    assert dist(out) < dist(made) - 0.05  # measured: 0.70 -> 0.63

@@ -9,8 +9,7 @@
 - segmentation: soft regions from landmark polygons and the head's region (faces/head.py): background, skin,
   hair, neck, brows, eyes, nose, lips, mouth. Hair inside the outline (a fringe on the forehead) is told from
   skin by colour: far from the cheeks' colour distribution. That keeps a reference's fringe off a bare forehead
-  and the other way round; outside the outline, the head is hair except in the jaw-wide column below the
-  jaw, which is the neck.
+  and the other way round; outside the outline, the head above the jaw is hair and below it the neck.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import cv2
 import numpy as np
 from scipy.interpolate import LinearNDInterpolator
 
-from facestyle.faces.head import head_region, neck_column
+from facestyle.faces.head import below_jaw, head_region
 from facestyle.faces.landmarks import INNER_LIPS, LEFT_EYE, NOSE, OUTER_LIPS, RIGHT_EYE, face_outline, forehead
 
 SEGMENTS = ("background", "skin", "hair", "neck", "brows", "eyes", "nose", "lips", "mouth")
@@ -76,9 +75,9 @@ def segmentation(crop: np.ndarray, l68: np.ndarray, head: np.ndarray | None = No
         skin_like = np.ones((size, size), np.float32)
     inner = face * (1 - parts)
     around = np.clip(head - face, 0, 1)
-    neck = neck_column(size, l68)  # below the jaw beside the column: long hair
-    channels = np.stack([1 - np.maximum(face, head), inner * skin_like, inner * (1 - skin_like) + around * (1 - neck),
-                         around * neck, brows * (1 - eyes), eyes, nose * (1 - lips), lips, mouth])
+    below = below_jaw(size, l68)
+    channels = np.stack([1 - np.maximum(face, head), inner * skin_like, inner * (1 - skin_like) + around * ~below,
+                         around * below, brows * (1 - eyes), eyes, nose * (1 - lips), lips, mouth])
     return np.stack([cv2.GaussianBlur(c, (0, 0), max(0.5, size / 128)) for c in channels])
 
 
