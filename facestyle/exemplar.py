@@ -108,12 +108,19 @@ class ExemplarStylizer:
             landmarks = dense_landmarks(rgb, face.box)
         return Exemplar.of(rgb, landmarks)
 
-    def face_crop(self, rgb: np.ndarray, face: Face) -> FaceCrop:
+    def face_crop(self, rgb: np.ndarray, face: Face, others: list[Face] = ()) -> FaceCrop:
+        """The face aligned at its size, its landmarks and its head; `others`, the picture's other faces, are
+        kept out of the head."""
         l68 = dense_landmarks(rgb, face.box)
         l5 = five_points(l68)
         crop, m = align_face(rgb, l5, crop_size(l5))
         l68 = transform_points(m, l68)
-        return FaceCrop(crop, m, l68, head_region(crop, l68))
+        boxes = []
+        for o in others:
+            x0, y0, x1, y1 = o.box
+            c = transform_points(m, np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], np.float64))
+            boxes.append(np.concatenate([c.min(0), c.max(0)]))
+        return FaceCrop(crop, m, l68, head_region(crop, l68, others=boxes))
 
     @staticmethod
     def blend_mask(fc: FaceCrop) -> np.ndarray:
@@ -155,7 +162,7 @@ class ExemplarStylizer:
         faces = self.detect(rgb) if faces is None else faces
         if strength <= 0:
             return rgb, faces, [1.0] * len(faces)
-        crops = [self.face_crop(rgb, f) for f in faces]
+        crops = [self.face_crop(rgb, f, [g for g in faces if g is not f]) for f in faces]
         made = self.build(crops, [exemplar] * len(crops)) if crops else []
         if preserve_color:
             made = [keep_colour(s, c.crop) for s, c in zip(made, crops)]

@@ -17,8 +17,21 @@ from facestyle.faces.landmarks import JAW, face_outline
 WORK = 128  # GrabCut's size: the region is blurred to size / 64 anyway, and 128 px costs ~20 ms
 
 
-def head_region(crop: np.ndarray, l68: np.ndarray, iterations: int = 4) -> np.ndarray:
-    """(S, S) float32 in 0..1: 1 over face, hair and neck, 0 over the backdrop."""
+def others_region(size: int, boxes: list[np.ndarray]) -> np.ndarray:
+    """(S, S) uint8: where other people's heads are: each other face's box (crop pixels) grown by a quarter of
+    its width beside, half its height above (hair) and its whole height below (neck, collar)."""
+    m = np.zeros((size, size), np.uint8)
+    for x0, y0, x1, y1 in boxes:
+        w, h = x1 - x0, y1 - y0
+        r = np.round([x0 - 0.25 * w, y0 - 0.5 * h, x1 + 0.25 * w, y1 + h]).astype(int)
+        m[max(r[1], 0) : max(r[3], 0), max(r[0], 0) : max(r[2], 0)] = 1
+    return m
+
+
+def head_region(crop: np.ndarray, l68: np.ndarray, iterations: int = 4, others: list[np.ndarray] = ()) -> np.ndarray:
+    """(S, S) float32 in 0..1: 1 over face, hair and neck, 0 over the backdrop. `others`: the boxes of the
+    picture's other faces in crop pixels; their heads are backdrop here (in a group photo a neighbour's dark
+    hair or jacket beside the face otherwise joined this head and was painted as its hair)."""
     size = crop.shape[0]
     s = WORK / size
     small = cv2.resize(crop, (WORK, WORK), interpolation=cv2.INTER_AREA)
@@ -40,6 +53,10 @@ def head_region(crop: np.ndarray, l68: np.ndarray, iterations: int = 4) -> np.nd
     cv2.fillPoly(zone, [np.round(neck).astype(np.int32)], 1)
     mask = np.where(zone > 0, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
     core = cv2.erode(face, np.ones((3, 3), np.uint8), iterations=2)
+    elsewhere = cv2.resize(others_region(size, list(others)), (WORK, WORK), interpolation=cv2.INTER_NEAREST) > 0
+    elsewhere &= core == 0
+    zone[elsewhere] = 0
+    mask[elsewhere] = cv2.GC_BGD
     mask[core > 0] = cv2.GC_FGD
     if (mask == cv2.GC_PR_BGD).sum() < 64:  # a face filling the crop: no backdrop to model
         fg = zone
