@@ -53,8 +53,7 @@ def head_region(crop: np.ndarray, l68: np.ndarray, iterations: int = 4, others: 
     cv2.fillPoly(zone, [np.round(neck).astype(np.int32)], 1)
     mask = np.where(zone > 0, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
     core = cv2.erode(face, np.ones((3, 3), np.uint8), iterations=2)
-    elsewhere = cv2.resize(others_region(size, list(others)), (WORK, WORK), interpolation=cv2.INTER_NEAREST) > 0
-    elsewhere &= core == 0
+    elsewhere = (others_region(WORK, [np.asarray(b) * s for b in others]) > 0) & (core == 0)
     zone[elsewhere] = 0
     mask[elsewhere] = cv2.GC_BGD
     mask[core > 0] = cv2.GC_FGD

@@ -13,6 +13,7 @@ import importlib.util
 import threading
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 N_POINTS = 68
@@ -96,3 +97,13 @@ def forehead(l68: np.ndarray) -> np.ndarray:
 def face_outline(l68: np.ndarray) -> np.ndarray:
     """The jaw from ear to ear, then the hairline back: the region the synthesis paints and the paste blends."""
     return np.concatenate([l68[JAW], forehead(l68)[::-1]])
+
+
+def polygon_mask(size: int, polys: list[np.ndarray], thickness: int = 0) -> np.ndarray:
+    """(S, S) float32: 1 inside the polygons (points in crop pixels), or along them as open lines `thickness`
+    pixels wide."""
+    m = np.zeros((size, size), np.uint8)
+    for p in polys:
+        p = np.round(p).astype(np.int32)
+        cv2.fillPoly(m, [p], 1) if thickness == 0 else cv2.polylines(m, [p], False, 1, thickness)
+    return m.astype(np.float32)

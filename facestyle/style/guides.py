@@ -19,7 +19,8 @@ import numpy as np
 from scipy.interpolate import LinearNDInterpolator
 
 from facestyle.faces.head import below_jaw, head_region
-from facestyle.faces.landmarks import INNER_LIPS, LEFT_EYE, NOSE, OUTER_LIPS, RIGHT_EYE, face_outline, forehead
+from facestyle.faces.landmarks import (INNER_LIPS, LEFT_EYE, NOSE, OUTER_LIPS, RIGHT_EYE, face_outline, forehead,
+                                      inter_ocular, polygon_mask)
 
 SEGMENTS = ("background", "skin", "hair", "neck", "brows", "eyes", "nose", "lips", "mouth")
 
@@ -42,29 +43,21 @@ def positional_map(target_l68: np.ndarray, reference_l68: np.ndarray, size: int)
     return mapped.T.reshape(2, size, size).clip(0, size - 1)
 
 
-def _fill(size: int, polys: list[np.ndarray], thickness: int = 0) -> np.ndarray:
-    m = np.zeros((size, size), np.uint8)
-    for p in polys:
-        p = np.round(p).astype(np.int32)
-        cv2.fillPoly(m, [p], 1) if thickness == 0 else cv2.polylines(m, [p], False, 1, thickness)
-    return m.astype(np.float32)
-
-
 def segmentation(crop: np.ndarray, l68: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
     """(len(SEGMENTS), S, S) soft region channels of an aligned crop (uint8 RGB) with landmarks in its pixels;
     `head` (S, S) is its head_region, computed when not given."""
     size = crop.shape[0]
     head = head_region(crop, l68) if head is None else head
-    iod = np.linalg.norm(l68[LEFT_EYE].mean(0) - l68[RIGHT_EYE].mean(0))
-    face = _fill(size, [face_outline(l68)])
-    brows = _fill(size, [l68[17:22], l68[22:27]], thickness=max(1, int(iod * 0.12)))
-    eyes = cv2.dilate(_fill(size, [l68[LEFT_EYE], l68[RIGHT_EYE]]), np.ones((3, 3), np.uint8), iterations=max(1, int(iod * 0.04)))
-    nose = _fill(size, [l68[[27, 31, 33, 35]]]) + _fill(size, [l68[NOSE][4:]])  # bridge to tip, and the nostrils
-    mouth = _fill(size, [l68[INNER_LIPS]])
-    lips = np.clip(_fill(size, [l68[OUTER_LIPS]]) - mouth, 0, 1)
+    iod = inter_ocular(l68)
+    face = polygon_mask(size, [face_outline(l68)])
+    brows = polygon_mask(size, [l68[17:22], l68[22:27]], thickness=max(1, int(iod * 0.12)))
+    eyes = cv2.dilate(polygon_mask(size, [l68[LEFT_EYE], l68[RIGHT_EYE]]), np.ones((3, 3), np.uint8), iterations=max(1, int(iod * 0.04)))
+    nose = polygon_mask(size, [l68[[27, 31, 33, 35]]]) + polygon_mask(size, [l68[NOSE][4:]])  # bridge to tip, and the nostrils
+    mouth = polygon_mask(size, [l68[INNER_LIPS]])
+    lips = np.clip(polygon_mask(size, [l68[OUTER_LIPS]]) - mouth, 0, 1)
     parts = np.clip(brows + eyes + nose + lips + mouth, 0, 1)
     # skin vs hair inside the outline, by colour: Mahalanobis distance to the cheeks' RGB distribution
-    cheeks = _fill(size, [l68[[1, 2, 3, 4, 48, 31, 40, 41, 36]], l68[[15, 14, 13, 12, 54, 35, 47, 46, 45]]])
+    cheeks = polygon_mask(size, [l68[[1, 2, 3, 4, 48, 31, 40, 41, 36]], l68[[15, 14, 13, 12, 54, 35, 47, 46, 45]]])
     pix = crop[cheeks > 0].reshape(-1, 3).astype(np.float64)
     if len(pix) >= 16:
         mu, cov = pix.mean(0), np.cov(pix.T) + np.eye(3) * 25.0
@@ -98,6 +91,6 @@ def appearance(crop: np.ndarray, face: np.ndarray) -> np.ndarray:
 def guides(crop: np.ndarray, l68: np.ndarray, weights: dict[str, float], head: np.ndarray | None = None) -> np.ndarray:
     """The appearance and segmentation guides of one crop, each scaled by its weight: (2 + 9, S, S) float32."""
     seg = segmentation(crop, l68, head)
-    app = appearance(crop, _fill(crop.shape[0], [face_outline(l68)]))  # standardised over the face, not the hair
+    app = appearance(crop, polygon_mask(crop.shape[0], [face_outline(l68)]))  # standardised over the face, not the hair
     return np.concatenate([app[:1] * weights["appearance"], app[1:] * weights["tone"],
                            seg * weights["segmentation"]]).astype(np.float32)

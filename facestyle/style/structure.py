@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from facestyle.faces.landmarks import LEFT_EYE, NOSE, OUTER_LIPS, RIGHT_EYE, face_outline
+from facestyle.faces.landmarks import LEFT_EYE, NOSE, OUTER_LIPS, RIGHT_EYE, face_outline, inter_ocular, polygon_mask
 
 
 @dataclass(frozen=True)
@@ -35,19 +35,12 @@ def band(grey: np.ndarray, sigmas: tuple[float, float]) -> np.ndarray:
     return cv2.GaussianBlur(grey, (0, 0), sigmas[0] * s) - cv2.GaussianBlur(grey, (0, 0), sigmas[1] * s)
 
 
-def _fill(size: int, polys) -> np.ndarray:
-    m = np.zeros((size, size), np.uint8)
-    for p in polys:
-        cv2.fillPoly(m, [np.round(p).astype(np.int32)], 1)
-    return m.astype(np.float32)
-
-
 def features_region(size: int, l68: np.ndarray) -> np.ndarray:
     """(S, S) soft region over the eyes and brows, nose and mouth: each part's hull grown by a fifth of the
     eye distance, feathered by a tenth of it."""
-    iod = float(np.linalg.norm(l68[LEFT_EYE].mean(0) - l68[RIGHT_EYE].mean(0)))
+    iod = inter_ocular(l68)
     hulls = [cv2.convexHull(np.round(l68[p]).astype(np.int32))[:, 0] for p in (slice(17, 22), slice(22, 27), LEFT_EYE, RIGHT_EYE, NOSE, OUTER_LIPS)]
-    m = cv2.dilate(_fill(size, hulls), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(0.4 * iod) | 1,) * 2))
+    m = cv2.dilate(polygon_mask(size, hulls), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(0.4 * iod) | 1,) * 2))
     return cv2.GaussianBlur(m, (0, 0), max(0.1 * iod, 0.5))
 
 
@@ -57,7 +50,7 @@ def restore_structure(made: np.ndarray, target: np.ndarray, target_l68: np.ndarr
     """`made` (float 0..255, the synthesis of `target`) with the target's band over its features. All crops
     are the same size; landmarks in their pixels. The change is the same on R, G and B (luminance only)."""
     size = target.shape[0]
-    face_t, face_r = _fill(size, [face_outline(target_l68)]), _fill(size, [face_outline(reference_l68)])
+    face_t, face_r = polygon_mask(size, [face_outline(target_l68)]), polygon_mask(size, [face_outline(reference_l68)])
     bt, bo, br = (band(_grey(c), cfg.band) for c in (target, made, reference))
     std = lambda b, m: float(np.sqrt((b ** 2 * m).sum() / max(m.sum(), 1.0)))  # noqa: E731
     gain = std(br, face_r) / max(std(bt, face_t), 1e-3)
