@@ -3,7 +3,8 @@
 GrabCut (OpenCV's colour-model graph cut, no trained weights) at 128 px: the face inside its outline is sure
 head; a zone around it (hair above and beside the face, the neck below the chin) is probably head; the rest of
 the crop is probably backdrop. Only the component touching the face is kept and holes are filled, so a
-backdrop coloured like hair further away does not join. The synthesis uses it to send hair to hair and neck to
+backdrop coloured like hair further away does not join. Below the chin, in the neck's column, only skin (by
+chromaticity, near the cheeks') stays head: a collar or shirt there is not painted. The synthesis uses it to send hair to hair and neck to
 neck, and the paste to cover the whole head instead of a jaw-to-hairline oval.
 """
 
@@ -12,8 +13,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from facestyle.faces.landmarks import JAW, face_outline
+from facestyle.faces.landmarks import JAW, face_outline, skin_distance
 
+NECK_SKIN = 3.5  # Mahalanobis distance to the cheeks' colours beyond which the neck's column is not skin
 WORK = 128  # GrabCut's size: the region is blurred to size / 64 anyway, and 128 px costs ~20 ms
 
 
@@ -64,6 +66,14 @@ def head_region(crop: np.ndarray, l68: np.ndarray, iterations: int = 4, others: 
         cv2.setRNGSeed(0)  # GrabCut's GMM starts from k-means: the same crop always gives the same head
         cv2.grabCut(np.ascontiguousarray(small), mask, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
         fg = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8) & zone
+    # below the chin the head is the neck only where it is skin: a collar or shirt in the neck's column was
+    # painted as a pale patch of the reference's neck
+    chroma = small.astype(np.float32) / (small.astype(np.float32).sum(-1, keepdims=True) + 1.0)
+    maha = skin_distance(chroma * 255.0, l, regularise=4.0)  # in chromaticity: a neck in shadow is still skin
+    if maha is not None:
+        grey = small.astype(np.float32).mean(-1)
+        dark = grey < 0.35 * float(np.median(grey[core > 0]))  # chromaticity is noise in the near-black
+        fg[((maha > NECK_SKIN) | dark) & neck_column(WORK, l) & (core == 0)] = 0
     n, labels = cv2.connectedComponents(fg | core)
     keep = np.isin(labels, np.unique(labels[core > 0])) & (labels > 0) if n > 1 else fg > 0
     filled = keep.astype(np.uint8)
@@ -81,3 +91,10 @@ def below_jaw(size: int, l68: np.ndarray) -> np.ndarray:
     xs = np.arange(size, dtype=np.float64)
     y_at = np.interp(xs, jaw[order, 0], jaw[order, 1])
     return np.arange(size)[:, None] > y_at[None, :]
+
+
+def neck_column(size: int, l68: np.ndarray) -> np.ndarray:
+    """(S, S) bool: below the jaw line, between the jaw's points 4 and 12 (where the neck is)."""
+    xs = np.arange(size)
+    lo, hi = sorted((float(l68[4, 0]), float(l68[12, 0])))
+    return below_jaw(size, l68) & ((xs >= lo) & (xs <= hi))[None, :]

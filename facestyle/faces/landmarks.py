@@ -107,3 +107,15 @@ def polygon_mask(size: int, polys: list[np.ndarray], thickness: int = 0) -> np.n
         p = np.round(p).astype(np.int32)
         cv2.fillPoly(m, [p], 1) if thickness == 0 else cv2.polylines(m, [p], False, 1, thickness)
     return m.astype(np.float32)
+
+
+def skin_distance(crop: np.ndarray, l68: np.ndarray, regularise: float = 25.0) -> np.ndarray | None:
+    """(H, W) Mahalanobis distance of every pixel's RGB to the cheeks' colour distribution (None when the
+    cheeks are too small to sample): what tells skin from hair, a collar or a shirt."""
+    cheeks = polygon_mask(crop.shape[0], [l68[[1, 2, 3, 4, 48, 31, 40, 41, 36]], l68[[15, 14, 13, 12, 54, 35, 47, 46, 45]]])
+    pix = crop[cheeks > 0].reshape(-1, 3).astype(np.float64)
+    if len(pix) < 16:
+        return None
+    mu, cov = pix.mean(0), np.cov(pix.T) + np.eye(3) * regularise
+    d = crop.reshape(-1, 3).astype(np.float64) - mu
+    return np.sqrt(np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d)).reshape(crop.shape[:2])

@@ -20,7 +20,7 @@ from scipy.interpolate import LinearNDInterpolator
 
 from facestyle.faces.head import below_jaw, head_region
 from facestyle.faces.landmarks import (INNER_LIPS, LEFT_EYE, NOSE, OUTER_LIPS, RIGHT_EYE, face_outline, forehead,
-                                      inter_ocular, polygon_mask)
+                                      inter_ocular, polygon_mask, skin_distance)
 
 SEGMENTS = ("background", "skin", "hair", "neck", "brows", "eyes", "nose", "lips", "mouth")
 
@@ -57,15 +57,8 @@ def segmentation(crop: np.ndarray, l68: np.ndarray, head: np.ndarray | None = No
     lips = np.clip(polygon_mask(size, [l68[OUTER_LIPS]]) - mouth, 0, 1)
     parts = np.clip(brows + eyes + nose + lips + mouth, 0, 1)
     # skin vs hair inside the outline, by colour: Mahalanobis distance to the cheeks' RGB distribution
-    cheeks = polygon_mask(size, [l68[[1, 2, 3, 4, 48, 31, 40, 41, 36]], l68[[15, 14, 13, 12, 54, 35, 47, 46, 45]]])
-    pix = crop[cheeks > 0].reshape(-1, 3).astype(np.float64)
-    if len(pix) >= 16:
-        mu, cov = pix.mean(0), np.cov(pix.T) + np.eye(3) * 25.0
-        d = crop.reshape(-1, 3).astype(np.float64) - mu
-        maha = np.sqrt(np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d)).reshape(size, size)
-        skin_like = np.clip((4.0 - maha) / 2.0, 0, 1).astype(np.float32)  # <2 sigma skin, >4 sigma not
-    else:
-        skin_like = np.ones((size, size), np.float32)
+    maha = skin_distance(crop, l68)
+    skin_like = np.ones((size, size), np.float32) if maha is None else np.clip((4.0 - maha) / 2.0, 0, 1).astype(np.float32)  # <2 sigma skin, >4 not
     inner = face * (1 - parts)
     around = np.clip(head - face, 0, 1)
     below = below_jaw(size, l68)
