@@ -90,9 +90,16 @@ def content_faces(rt, n: int) -> list[tuple]:
     return out
 
 
-def tune(generator, lr: torch.Tensor, hr: torch.Tensor, steps: int, lr_rate: float, crop: int | None = None):
-    """All of the generator's weights (not its photo head), L1, Adam, batch 8-16."""
+def tune(generator, lr: torch.Tensor, hr: torch.Tensor, steps: int, lr_rate: float, crop: int | None = None,
+         perceptual: float = 0.0):
+    """All of the generator's weights (not its photo head), L1 (plus `perceptual` x the L1 distance of VGG19
+    relu1_2/2_1/3_1 features), Adam, batch 8-16."""
     g = copy.deepcopy(generator).train()
+    vgg = None
+    if perceptual > 0:
+        from facestyle.models.vgg import VGGFeatures
+
+        vgg = VGGFeatures(("relu1_2", "relu2_1", "relu3_1")).eval().requires_grad_(False)
     opt = torch.optim.Adam([p for n, p in g.named_parameters() if n != "photo_head"], lr=lr_rate)
     for _ in range(steps):
         j = torch.randint(0, len(hr), (8 if crop else 16,))
@@ -100,7 +107,10 @@ def tune(generator, lr: torch.Tensor, hr: torch.Tensor, steps: int, lr_rate: flo
         if crop:  # random LR crop of `crop` px and its HR counterpart
             oy, ox = (int(v) for v in torch.randint(0, lr.shape[-1] - crop + 1, (2,)))
             x, y = x[..., oy:oy + crop, ox:ox + crop], y[..., 4 * oy:4 * (oy + crop), 4 * ox:4 * (ox + crop)]
-        loss = F.l1_loss(g(x), y)
+        out = g(x)
+        loss = F.l1_loss(out, y)
+        if vgg is not None:
+            loss = loss + perceptual * sum(F.l1_loss(a, b) for a, b in zip(vgg(out), vgg(y))) / 255
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -146,6 +156,7 @@ def main() -> int:
     ap.add_argument("--faces", type=int, default=6)
     ap.add_argument("--content", type=int, default=40)
     ap.add_argument("--coherence", type=float, default=None, help="the synthesis's chunk coherence (default: as served)")
+    ap.add_argument("--perceptual", type=float, default=0.0, help="teacher: weight of a VGG feature loss beside L1")
     ap.add_argument("--styles", default=",".join(KEYS), help="comma-separated name parts of the references")
     a = ap.parse_args()
     torch.manual_seed(0)
@@ -166,7 +177,7 @@ def main() -> int:
             ref, rl = cv2.resize(ex.crop, (256, 256), interpolation=cv2.INTER_AREA), ex.landmarks * (256 / ex.crop.shape[0])
             teach = [restore_structure(m, c, l, h, ref, rl, rt.exemplar.structure) for m, (c, l, h) in zip(made, content)]
             low = [cv2.resize(c, (64, 64), interpolation=cv2.INTER_AREA) for c, _, _ in content]
-            g = tune(base, _t(low), _t([np.clip(t, 0, 255).astype(np.uint8) for t in teach]), a.steps, 2e-4, crop=32)
+            g = tune(base, _t(low), _t([np.clip(t, 0, 255).astype(np.uint8) for t in teach]), a.steps, 2e-4, crop=32, perceptual=a.perceptual)
         TIMES["adapt_s"].append(time.perf_counter() - t0)
         return g
 
