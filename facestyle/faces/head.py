@@ -4,8 +4,8 @@ GrabCut (OpenCV's colour-model graph cut, no trained weights) at 128 px: the fac
 head; a zone around it (hair above and beside the face, the neck below the chin) is probably head; the rest of
 the crop is probably backdrop. Only the component touching the face is kept and holes are filled, so a
 backdrop coloured like hair further away does not join. Below the chin, in the neck's column, only skin (by
-chromaticity, near the cheeks') stays head: a collar or shirt there is not painted. The synthesis uses it to send hair to hair and neck to
-neck, and the paste to cover the whole head instead of a jaw-to-hairline oval.
+chromaticity, near the cheeks') stays head: a collar or shirt there is not painted. The synthesis uses it to
+send hair to hair and neck to neck, and the paste to cover the whole head instead of a jaw-to-hairline oval.
 """
 
 from __future__ import annotations
@@ -28,6 +28,18 @@ def others_region(size: int, boxes: list[np.ndarray]) -> np.ndarray:
         r = np.round([x0 - 0.25 * w, y0 - 0.5 * h, x1 + 0.25 * w, y1 + h]).astype(int)
         m[max(r[1], 0) : max(r[3], 0), max(r[0], 0) : max(r[2], 0)] = 1
     return m
+
+
+def not_skin(small: np.ndarray, l68: np.ndarray, core: np.ndarray) -> np.ndarray:
+    """(W, W) bool: far from the cheeks' chromaticity or near-black, where chromaticity is noise; nothing when
+    the cheeks are too small to sample. `core`: the sure face. A neck's deep shadow, more saturated than the
+    cheeks, falls out too (docs/exemplar-synthesis.md)."""
+    f = small.astype(np.float32)
+    maha = skin_distance(f / (f.sum(-1, keepdims=True) + 1.0) * 255.0, l68, regularise=4.0)
+    if maha is None:
+        return np.zeros(small.shape[:2], bool)
+    grey = f.mean(-1)
+    return (maha > NECK_SKIN) | (grey < 0.35 * float(np.median(grey[core > 0])))
 
 
 def head_region(crop: np.ndarray, l68: np.ndarray, iterations: int = 4, others: list[np.ndarray] = ()) -> np.ndarray:
@@ -68,12 +80,7 @@ def head_region(crop: np.ndarray, l68: np.ndarray, iterations: int = 4, others: 
         fg = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8) & zone
     # below the chin the head is the neck only where it is skin: a collar or shirt in the neck's column was
     # painted as a pale patch of the reference's neck
-    chroma = small.astype(np.float32) / (small.astype(np.float32).sum(-1, keepdims=True) + 1.0)
-    maha = skin_distance(chroma * 255.0, l, regularise=4.0)  # in chromaticity: a neck in shadow is still skin
-    if maha is not None:
-        grey = small.astype(np.float32).mean(-1)
-        dark = grey < 0.35 * float(np.median(grey[core > 0]))  # chromaticity is noise in the near-black
-        fg[((maha > NECK_SKIN) | dark) & neck_column(WORK, l) & (core == 0)] = 0
+    fg[not_skin(small, l, core) & neck_column(WORK, l) & (core == 0)] = 0
     n, labels = cv2.connectedComponents(fg | core)
     keep = np.isin(labels, np.unique(labels[core > 0])) & (labels > 0) if n > 1 else fg > 0
     filled = keep.astype(np.uint8)
