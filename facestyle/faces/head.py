@@ -13,9 +13,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from facestyle.faces.landmarks import JAW, face_outline, skin_distance
+from facestyle.faces.landmarks import JAW, face_outline, polygon_mask
 
-NECK_SKIN = 3.5  # Mahalanobis distance to the cheeks' colours beyond which the neck's column is not skin
+NECK_HUE = 25.0  # degrees of hue from the cheeks' beyond which the neck's column is not skin
+NECK_GREY = 0.4  # saturation, as a share of the cheeks', under which it is grey (a white or grey shirt)
+NECK_BLACK = 0.15  # grey level, as a share of the face's, under which it is black (hue is noise there)
 WORK = 128  # GrabCut's size: the region is blurred to size / 64 anyway, and 128 px costs ~20 ms
 
 
@@ -31,15 +33,20 @@ def others_region(size: int, boxes: list[np.ndarray]) -> np.ndarray:
 
 
 def not_skin(small: np.ndarray, l68: np.ndarray, core: np.ndarray) -> np.ndarray:
-    """(W, W) bool: far from the cheeks' chromaticity or near-black, where chromaticity is noise; nothing when
-    the cheeks are too small to sample. `core`: the sure face. A neck's deep shadow, more saturated than the
-    cheeks, falls out too (docs/exemplar-synthesis.md)."""
-    f = small.astype(np.float32)
-    maha = skin_distance(f / (f.sum(-1, keepdims=True) + 1.0) * 255.0, l68, regularise=4.0)
-    if maha is None:
+    """(W, W) bool: not skin by hue: a hue far from the cheeks' (a denim collar), a colour nearly grey (a white
+    or grey shirt) or nearly black (where hue is noise); nothing when the cheeks are too small to sample.
+    `core`: the sure face. Hue, not chromaticity: a neck's shadowed side is darker and more saturated than the
+    cheeks but of their hue, and stays head (docs/exemplar-synthesis.md)."""
+    cheeks = polygon_mask(small.shape[0], [l68[[1, 2, 3, 4, 48, 31, 40, 41, 36]], l68[[15, 14, 13, 12, 54, 35, 47, 46, 45]]]) > 0
+    if cheeks.sum() < 16:
         return np.zeros(small.shape[:2], bool)
-    grey = f.mean(-1)
-    return (maha > NECK_SKIN) | (grey < 0.35 * float(np.median(grey[core > 0])))
+    hsv = cv2.cvtColor(np.ascontiguousarray(small), cv2.COLOR_RGB2HSV_FULL).astype(np.float32)
+    angle = hsv[..., 0] * (2 * np.pi / 256)
+    mean = np.angle(np.exp(1j * angle[cheeks]).mean())
+    off = np.degrees(np.abs(np.angle(np.exp(1j * (angle - mean)))))
+    sat, grey = hsv[..., 1] / 255, small.astype(np.float32).mean(-1)
+    return (off > NECK_HUE) | (sat < NECK_GREY * float(np.median(sat[cheeks]))) | \
+        (grey < NECK_BLACK * float(np.median(grey[core > 0])))
 
 
 def head_region(crop: np.ndarray, l68: np.ndarray, iterations: int = 4, others: list[np.ndarray] = ()) -> np.ndarray:
