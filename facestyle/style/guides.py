@@ -59,6 +59,10 @@ def segmentation(crop: np.ndarray, l68: np.ndarray, head: np.ndarray | None = No
     # skin vs hair inside the outline, by colour: Mahalanobis distance to the cheeks' RGB distribution
     maha = skin_distance(crop, l68)
     skin_like = np.ones((size, size), np.float32) if maha is None else np.clip((4.0 - maha) / 2.0, 0, 1).astype(np.float32)  # <2 sigma skin, >4 not
+    # hair inside the outline is a region (a fringe), not a stroke: a drawing's outlines and shading lines
+    # across the cheeks, thinner than a sixth of the eye distance, stay skin, so they are not copied as hair
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(3, int(iod / 6)) | 1,) * 2)
+    skin_like = 1 - cv2.morphologyEx(1 - skin_like, cv2.MORPH_OPEN, k)
     inner = face * (1 - parts)
     around = np.clip(head - face, 0, 1)
     below = below_jaw(size, l68)
@@ -85,5 +89,10 @@ def guides(crop: np.ndarray, l68: np.ndarray, weights: dict[str, float], head: n
     """The appearance and segmentation guides of one crop, each scaled by its weight: (2 + 9, S, S) float32."""
     seg = segmentation(crop, l68, head)
     app = appearance(crop, polygon_mask(crop.shape[0], [face_outline(l68)]))  # standardised over the face, not the hair
+    # compared blurred: a photo's smooth skin against a sketch's grain or a painting's strokes would otherwise
+    # send the search to the reference's smoothest patches, and the copy lost the very texture of the style
+    sigma = weights.get("fine", 0.0) * crop.shape[0] / 256
+    if sigma >= 0.3:
+        app = np.stack([cv2.GaussianBlur(a, (0, 0), sigma) for a in app])
     return np.concatenate([app[:1] * weights["appearance"], app[1:] * weights["tone"],
                            seg * weights["segmentation"]]).astype(np.float32)

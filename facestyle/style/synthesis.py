@@ -49,9 +49,15 @@ class SynthesisConfig:
     patch: int = 5  # guide neighbourhood compared, in pixels of each level
     colour: float = 4.0  # finer levels: match the coarser result's colours (keeps chunks' seams invisible)
     iterations: int = 2  # search, vote, search again with the new result's colours, per finer level
+    # px at a 256 px crop: the appearance guide and the finer levels' colour guide are compared blurred by
+    # this, blind to finer grain. On 8 references x 6 held-out faces, 0 / 1.5 / 3 / 5 / 8: texture gain 0.124 /
+    # 0.130 / 0.138 / 0.138 / 0.140, identified 88 / 85 / 88 / 90 / 85 %, identity kept 98 / 100 / 100 / 100 /
+    # 98 %, kept as drawn 94 / 94 / 96 / 96 / 96 % (the sketch 0.13 -> 0.20, JoJo 0.15 -> 0.21; the flat
+    # cartoon -0.12 -> -0.18)
+    fine: float = 5.0
 
     def weights(self) -> dict[str, float]:
-        return {"appearance": self.appearance, "tone": self.tone, "segmentation": self.segmentation}
+        return {"appearance": self.appearance, "tone": self.tone, "segmentation": self.segmentation, "fine": self.fine}
 
 
 def pyramid(size: int, coarsest: int = 96) -> tuple[list[int], int]:
@@ -104,6 +110,18 @@ def _search(t: torch.Tensor, r: torch.Tensor, warp: torch.Tensor, init: torch.Te
         pick = lambda v: v.gather(1, j[:, None])[:, 0]  # noqa: E731
         best_src = torch.where(better[:, None], torch.stack([pick(x), pick(y)], 1), best_src)
     return best_src
+
+
+def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """(B, C, H, W) Gaussian-blurred by sigma px (reflect padding); unchanged for sigma < 0.3."""
+    if sigma < 0.3:
+        return x
+    r = int(3 * sigma + 0.5)
+    k = torch.exp(-torch.arange(-r, r + 1, device=x.device, dtype=x.dtype) ** 2 / (2 * sigma ** 2))
+    k = k / k.sum()
+    c = x.shape[1]
+    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+    return F.conv2d(F.pad(x, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
 
 
 def _grid(h: int, w: int, device) -> torch.Tensor:
@@ -169,7 +187,8 @@ def synthesize(targets: list[tuple], references: list[tuple], cfg: SynthesisConf
             src = _smooth_upsample(src, 2)
             result = F.interpolate(result, size=(lv, lv), mode="bilinear", align_corners=False)
             for _ in range(cfg.iterations):
-                src = _search(torch.cat([t, result * cfg.colour], 1), torch.cat([r, ref_lv * cfg.colour], 1), warp, src,
+                src = _search(torch.cat([t, _blur(result, cfg.fine * lv / 256) * cfg.colour], 1),
+                              torch.cat([r, _blur(ref_lv, cfg.fine * lv / 256) * cfg.colour], 1), warp, src,
                               cfg.refine, cfg.coherence, cfg)
                 result = _vote(ref_lv, src)
             continue
