@@ -85,13 +85,15 @@ def appearance(crop: np.ndarray, face: np.ndarray) -> np.ndarray:
     return np.stack(out)
 
 
-def guides(crop: np.ndarray, l68: np.ndarray, weights: dict[str, float], head: np.ndarray | None = None) -> np.ndarray:
-    """The appearance and segmentation guides of one crop, each scaled by its weight: (2 + 9, S, S) float32."""
+def guides(crop: np.ndarray, l68: np.ndarray, weights: dict[str, float], head: np.ndarray | None = None,
+           fine: float = 0.0) -> np.ndarray:
+    """The appearance and segmentation guides of one crop, each scaled by its weight: (2 + 9, S, S) float32;
+    the appearance guides blurred by `fine` px at a 256 px crop."""
     seg = segmentation(crop, l68, head)
     app = appearance(crop, polygon_mask(crop.shape[0], [face_outline(l68)]))  # standardised over the face, not the hair
     # compared blurred: a photo's smooth skin against a sketch's grain or a painting's strokes would otherwise
     # send the search to the reference's smoothest patches, and the copy lost the very texture of the style
-    sigma = weights.get("fine", 0.0) * crop.shape[0] / 256
+    sigma = fine * crop.shape[0] / 256
     if sigma >= 0.3:
         app = np.stack([cv2.GaussianBlur(a, (0, 0), sigma) for a in app])
     return np.concatenate([app[:1] * weights["appearance"], app[1:] * weights["tone"],

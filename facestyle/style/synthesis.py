@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torchvision.transforms.functional import gaussian_blur
 
 from facestyle.faces.head import head_region
 from facestyle.style.guides import guides, positional_map
@@ -57,7 +58,7 @@ class SynthesisConfig:
     fine: float = 5.0
 
     def weights(self) -> dict[str, float]:
-        return {"appearance": self.appearance, "tone": self.tone, "segmentation": self.segmentation, "fine": self.fine}
+        return {"appearance": self.appearance, "tone": self.tone, "segmentation": self.segmentation}
 
 
 def pyramid(size: int, coarsest: int = 96) -> tuple[list[int], int]:
@@ -113,15 +114,11 @@ def _search(t: torch.Tensor, r: torch.Tensor, warp: torch.Tensor, init: torch.Te
 
 
 def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """(B, C, H, W) Gaussian-blurred by sigma px (reflect padding); unchanged for sigma < 0.3."""
+    """(B, C, H, W) Gaussian-blurred by sigma px (3 sigma taps, reflect padding); unchanged for sigma < 0.3."""
     if sigma < 0.3:
         return x
-    r = int(3 * sigma + 0.5)
-    k = torch.exp(-torch.arange(-r, r + 1, device=x.device, dtype=x.dtype) ** 2 / (2 * sigma ** 2))
-    k = k / k.sum()
-    c = x.shape[1]
-    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
-    return F.conv2d(F.pad(x, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+    taps = 2 * int(3 * sigma + 0.5) + 1
+    return gaussian_blur(x, [taps, taps], [sigma, sigma])
 
 
 def _grid(h: int, w: int, device) -> torch.Tensor:
@@ -174,8 +171,8 @@ def synthesize(targets: list[tuple], references: list[tuple], cfg: SynthesisConf
     src = result = None
     for lv in levels:
         s = lv / size
-        t = torch.from_numpy(np.stack([guides(_resize(c, lv), l * s, weights, _resize(h, lv)) for c, l, h in targets])).to(device)
-        r = torch.from_numpy(np.stack([guides(_resize(c, lv), l * s, weights, _resize(h, lv)) for c, l, h in refs])).to(device)
+        t = torch.from_numpy(np.stack([guides(_resize(c, lv), l * s, weights, _resize(h, lv), cfg.fine) for c, l, h in targets])).to(device)
+        r = torch.from_numpy(np.stack([guides(_resize(c, lv), l * s, weights, _resize(h, lv), cfg.fine) for c, l, h in refs])).to(device)
         warp = torch.from_numpy(np.stack([np.stack([cv2.resize(m, (lv, lv)) * (lv / 128) for m in w]) for w in warp128]))
         warp = warp.float().to(device)
         ref_lv = torch.from_numpy(np.stack([_resize(c, lv) for c, _, _ in refs])).permute(0, 3, 1, 2).float().to(device) / 255
@@ -186,9 +183,10 @@ def synthesize(targets: list[tuple], references: list[tuple], cfg: SynthesisConf
             # with its neighbours' colours, not only with the guides
             src = _smooth_upsample(src, 2)
             result = F.interpolate(result, size=(lv, lv), mode="bilinear", align_corners=False)
+            sigma = cfg.fine * lv / 256
+            r_colour = torch.cat([r, _blur(ref_lv, sigma) * cfg.colour], 1)  # the reference's side is fixed per level
             for _ in range(cfg.iterations):
-                src = _search(torch.cat([t, _blur(result, cfg.fine * lv / 256) * cfg.colour], 1),
-                              torch.cat([r, _blur(ref_lv, cfg.fine * lv / 256) * cfg.colour], 1), warp, src,
+                src = _search(torch.cat([t, _blur(result, sigma) * cfg.colour], 1), r_colour, warp, src,
                               cfg.refine, cfg.coherence, cfg)
                 result = _vote(ref_lv, src)
             continue
