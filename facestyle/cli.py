@@ -191,6 +191,7 @@ def _style_head(a: argparse.Namespace):
 
 
 def _stylize(a: argparse.Namespace) -> int:
+    from facestyle.exemplar import IDENTITY_LADDER
     from facestyle.pipeline import KEEP_FACE_LADDER
 
     img = _read(a.input)
@@ -204,7 +205,7 @@ def _stylize(a: argparse.Namespace) -> int:
         exemplar = style_file_exemplar(style, a.style)
         rt = _runtime(style["model"])
         out, faces, kept = rt.exemplar.stylize(img.rgb, exemplar, a.strength, preserve_color=a.preserve_color,
-                                               ladder=ladder)
+                                               ladder=ladder, identity_ladder=() if a.no_keep_faces else IDENTITY_LADDER)
         out = rt.stylizer.upscale(out) if a.scale == 4 else out
     _write(a.output, img, out)
     weakened = sum(k < 1 for k in kept)
@@ -419,7 +420,8 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--model", choices=["lite", "full"], help="for the photo style (a style file names its own)")
     st.add_argument("--preserve-color", action="store_true", help="keep the faces' own colours")
     st.add_argument("--no-keep-faces", action="store_true",
-                    help="paste every face at the full style even where the style makes it undetectable")
+                    help="paste every face at the full style even where the style makes it undetectable "
+                         "or no longer the person")
     st.set_defaults(func=_stylize)
 
     up = sub.add_parser("upscale", help="4x super-resolve a picture")

@@ -21,6 +21,7 @@ from facestyle.faces import Face, FaceDetector, align_face
 from facestyle.faces.align import alignment_matrix, transform_points
 from facestyle.faces.detect import found_at
 from facestyle.faces.head import head_region
+from facestyle.faces.identity import distance, embedding
 from facestyle.faces.landmarks import dense_landmarks, face_outline, five_points
 from facestyle.faces.paste import outline_mask, paste_blended
 from facestyle.pipeline import KEEP_FACE_LADDER, keep_colour
@@ -28,6 +29,13 @@ from facestyle.style.structure import StructureConfig, restore_structure
 from facestyle.style.synthesis import SynthesisConfig, synthesize
 
 MIN_SIZE, MAX_SIZE = 128, 1024
+# More of the person's structure for a face that dlib no longer takes for the person (its embedding over
+# IDENTITY_MARGIN from the photo's, a margin under dlib's 0.6): their band over the features from a finer
+# scale, 0.7, 0.5, then 0.3 px (not 1). The synthesis is not run again; the cheeks, forehead and hair stay
+# the reference's (their shading from the photo too cost texture gain 0.23 on the faces that took it).
+# Measured in docs/exemplar-synthesis.md ("Identity ladder").
+IDENTITY_LADDER = tuple(StructureConfig(band=(s, 8.0)) for s in (0.7, 0.5, 0.3))
+IDENTITY_MARGIN = 0.57
 _HEADS: dict[bytes, np.ndarray] = {}  # exemplars' head regions, oldest first
 
 
@@ -137,10 +145,14 @@ class ExemplarStylizer:
         head = cv2.GaussianBlur(fc.head, (0, 0), size / 128) * neck * border[:, None] * border[None, :]
         return np.maximum(face, head).astype(np.float32)
 
-    def build(self, crops: list[FaceCrop], exemplars: list[Exemplar]) -> list[np.ndarray]:
+    def build(self, crops: list[FaceCrop], exemplars: list[Exemplar], strength: float = 1.0,
+              identity_ladder: tuple[StructureConfig, ...] = ()) -> tuple[list[np.ndarray], list[int]]:
         """Each face synthesised from its exemplar (faces of one size share one batched call), then the
-        person's own structure put back over the features (style/structure.py)."""
+        person's own structure put back over the features (style/structure.py); a face no longer the person
+        at `strength` gets the first step of `identity_ladder` that makes it so (else the nearest). Returns
+        the faces and, per face, the ladder step used (0: none) and the distance before it (None: unchecked)."""
         out: list[np.ndarray | None] = [None] * len(crops)
+        steps, drawn = [0] * len(crops), [None] * len(crops)
         for size in sorted({c.crop.shape[0] for c in crops}):
             idx = [i for i, c in enumerate(crops) if c.crop.shape[0] == size]
             made = synthesize([(crops[i].crop, crops[i].landmarks, crops[i].head) for i in idx],
@@ -149,21 +161,38 @@ class ExemplarStylizer:
             for i, m in zip(idx, made):
                 c, e = crops[i], exemplars[i]
                 ref = cv2.resize(e.crop, (size, size), interpolation=cv2.INTER_AREA) if e.crop.shape[0] != size else e.crop
-                out[i] = restore_structure(m, c.crop, c.landmarks, c.head, ref, e.landmarks * (size / e.crop.shape[0]),
-                                           self.structure)
-        return out
+                ref_l68 = e.landmarks * (size / e.crop.shape[0])
+                out[i] = restore_structure(m, c.crop, c.landmarks, c.head, ref, ref_l68, self.structure)
+                if not identity_ladder:
+                    continue
+                person = embedding(c.crop, c.landmarks)
+                far = lambda face: distance(embedding(strength * face + (1 - strength) * c.crop, c.landmarks), person)  # noqa: E731
+                best = drawn[i] = far(out[i])
+                for step, cfg in enumerate(identity_ladder, 1):
+                    if best <= IDENTITY_MARGIN:
+                        break
+                    face = restore_structure(m, c.crop, c.landmarks, c.head, ref, ref_l68, cfg)
+                    d = far(face)
+                    if d < best:
+                        out[i], steps[i], best = face, step, d
+        return out, steps, drawn
 
     def stylize(self, rgb: np.ndarray, exemplar: Exemplar, strength: float = 1.0, faces: list[Face] | None = None,
-                preserve_color: bool = False, ladder: tuple[float, ...] = KEEP_FACE_LADDER
+                preserve_color: bool = False, ladder: tuple[float, ...] = KEEP_FACE_LADDER,
+                identity_ladder: tuple[StructureConfig, ...] = IDENTITY_LADDER, report: dict | None = None
                 ) -> tuple[np.ndarray, list[Face], list[float]]:
         """Every face of `rgb` built from the exemplar at `strength` (0: the photo, 1: all synthesis) and pasted.
-        A face the style made undetectable is pasted again weaker along `ladder` until MTCNN finds it (empty:
-        never). Returns the picture, the faces and the fraction of the strength each face kept."""
+        A face no longer the person gets more of their structure along `identity_ladder`; a face the style made
+        undetectable is pasted again weaker along `ladder` until MTCNN finds it (empty: never). Returns the
+        picture, the faces and the fraction of the strength each face kept; `report`, when given, receives
+        each face's identity ladder step ("identity_steps") and its distance before ("identity_drawn")."""
         faces = self.detect(rgb) if faces is None else faces
         if strength <= 0:
             return rgb, faces, [1.0] * len(faces)
         crops = [self.face_crop(rgb, f, [g for g in faces if g is not f]) for f in faces]
-        made = self.build(crops, [exemplar] * len(crops)) if crops else []
+        made, steps, drawn = self.build(crops, [exemplar] * len(crops), strength, identity_ladder) if crops else ([], [], [])
+        if report is not None:
+            report |= {"identity_steps": steps, "identity_drawn": drawn}
         if preserve_color:
             made = [keep_colour(s, c.crop) for s, c in zip(made, crops)]
         kept = [1.0] * len(faces)

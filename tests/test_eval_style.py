@@ -114,3 +114,8 @@ def test_served_panel_scores_outputs_and_both_baselines(runtime, astronaut, two_
     assert served.family("jojogan_art.png") == "paintings" and served.family("jojogan_arcane_jinx.png") == "Arcane-like"
     assert served.family("dualstylegan-anime_16031200.jpg") == "anime"
     assert "**overall**" in served.markdown(summ)
+    # every served row names the reference it is nearest; within-family identification counts at least the own
+    assert all(r.nearest in ("tint", "same") for r in rows)
+    assert {r.identity_step for r in rows if r.variant == "served"} <= {0, 1, 2, 3}
+    for v in ("served", "colour", "colour+blur"):
+        assert summ["overall"][v]["identified_family"] >= summ["overall"][v]["identified"]

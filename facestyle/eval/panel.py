@@ -90,7 +90,7 @@ class ReferencePatches:
             self._inputs[key] = self.distances(input_crop)
         rel = (self.distances(output_crop) / self._inputs[key].clamp_min(1e-9)).mean(0)
         order = torch.argsort(rel).tolist()
-        return {"identified": order[0] == own, "rank": order.index(own), "rel_own": float(rel[own]),
+        return {"identified": order[0] == own, "rank": order.index(own), "order": order, "rel_own": float(rel[own]),
                 "rel": rel.tolist()}
 
 

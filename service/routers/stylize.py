@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Header, Response, UploadFile
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from facestyle.exemplar import IDENTITY_LADDER
 from facestyle.imageio import encode_image
 from facestyle.pipeline import KEEP_FACE_LADDER, style_at
 from service.deps import CallerDep, RuntimeDep, SettingsDep, StoreDep, read_image
@@ -34,8 +35,10 @@ async def stylize(rt: RuntimeDep, store: StoreDep, settings: SettingsDep, caller
                   on_no_face: Annotated[Literal["error", "passthrough"], Form()] = "error",
                   preserve_color: Annotated[bool, Form(description="keep the faces' own colours; take texture and tone")] = False,
                   keep_faces: Annotated[bool, Form(description="a face the style makes undetectable (pale line art on a "
-                                                   "bright face) is made again with less of the style; "
-                                                   "X-Faces-Weakened counts them")] = True,
+                                                   "bright face) is made again with less of the style "
+                                                   "(X-Faces-Weakened counts them), and one no longer the "
+                                                   "person by dlib's face embedding gets more of their own "
+                                                   "structure")] = True,
                   accept: Annotated[str | None, Header()] = None):
     if scale not in (1, 4):
         raise APIError(422, "invalid_field", "scale: must be 1 or 4", field="scale")
@@ -56,7 +59,8 @@ async def stylize(rt: RuntimeDep, store: StoreDep, settings: SettingsDep, caller
     if faces and exemplar is not None:
         ladder = KEEP_FACE_LADDER if keep_faces else ()
         out, _, kept = await run_in_threadpool(lambda: rt.exemplar.stylize(
-            decoded.rgb, exemplar, strength, faces, preserve_color=preserve_color, ladder=ladder))
+            decoded.rgb, exemplar, strength, faces, preserve_color=preserve_color, ladder=ladder,
+            identity_ladder=IDENTITY_LADDER if keep_faces else ()))
         if scale == 4:  # faces built at their size in the picture, then the whole picture super-resolved
             out = await run_in_threadpool(rt.stylizer.upscale, out)
     elif faces:
