@@ -146,7 +146,8 @@ class ExemplarStylizer:
         return np.maximum(face, head).astype(np.float32)
 
     def build(self, crops: list[FaceCrop], exemplars: list[Exemplar], strength: float = 1.0,
-              identity_ladder: tuple[StructureConfig, ...] = ()) -> tuple[list[np.ndarray], list[int]]:
+              identity_ladder: tuple[StructureConfig, ...] = ()
+              ) -> tuple[list[np.ndarray], list[int], list[float | None]]:
         """Each face synthesised from its exemplar (faces of one size share one batched call), then the
         person's own structure put back over the features (style/structure.py); a face no longer the person
         at `strength` gets the first step of `identity_ladder` that makes it so (else the nearest). Returns
@@ -162,20 +163,29 @@ class ExemplarStylizer:
                 c, e = crops[i], exemplars[i]
                 ref = cv2.resize(e.crop, (size, size), interpolation=cv2.INTER_AREA) if e.crop.shape[0] != size else e.crop
                 ref_l68 = e.landmarks * (size / e.crop.shape[0])
-                out[i] = restore_structure(m, c.crop, c.landmarks, c.head, ref, ref_l68, self.structure)
-                if not identity_ladder:
-                    continue
-                person = embedding(c.crop, c.landmarks)
-                far = lambda face: distance(embedding(strength * face + (1 - strength) * c.crop, c.landmarks), person)  # noqa: E731
-                best = drawn[i] = far(out[i])
-                for step, cfg in enumerate(identity_ladder, 1):
-                    if best <= IDENTITY_MARGIN:
-                        break
-                    face = restore_structure(m, c.crop, c.landmarks, c.head, ref, ref_l68, cfg)
-                    d = far(face)
-                    if d < best:
-                        out[i], steps[i], best = face, step, d
+                structure = lambda cfg: restore_structure(m, c.crop, c.landmarks, c.head, ref, ref_l68, cfg)  # noqa: E731
+                out[i] = structure(self.structure)
+                if identity_ladder:
+                    out[i], steps[i], drawn[i] = self._keep_identity(out[i], c, strength, identity_ladder, structure)
         return out, steps, drawn
+
+    @staticmethod
+    def _keep_identity(face: np.ndarray, c: FaceCrop, strength: float, ladder: tuple[StructureConfig, ...],
+                       structure) -> tuple[np.ndarray, int, float]:
+        """`face` or, when dlib no longer takes it (blended by `strength`) for the person, the first of
+        `structure(step)` along `ladder` that it does (else the nearest): (face, step, distance before)."""
+        person = embedding(c.crop, c.landmarks)
+        far = lambda f: distance(embedding(strength * f + (1 - strength) * c.crop, c.landmarks), person)  # noqa: E731
+        best = drawn = far(face)
+        step = 0
+        for k, cfg in enumerate(ladder, 1):
+            if best <= IDENTITY_MARGIN:
+                break
+            candidate = structure(cfg)
+            d = far(candidate)
+            if d < best:
+                face, step, best = candidate, k, d
+        return face, step, drawn
 
     def stylize(self, rgb: np.ndarray, exemplar: Exemplar, strength: float = 1.0, faces: list[Face] | None = None,
                 preserve_color: bool = False, ladder: tuple[float, ...] = KEEP_FACE_LADDER,

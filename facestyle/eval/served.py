@@ -25,6 +25,7 @@ from facestyle.eval.panel import ReferencePatches, blurred_baseline, colour_tran
 from facestyle.eval.style import colour_distance, gain, score_output, texture_distance
 from facestyle.exemplar import NoLandmarks
 from facestyle.faces import align_face
+from facestyle.faces.identity import SAME_PERSON
 from facestyle.style.prior import HR_SIZE
 
 FAMILIES = (("Arcane-like", ("arcane",)), ("line art", ("lineart",)), ("sketches", ("sketch",)),
@@ -106,8 +107,9 @@ def evaluate_served(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
             face_px = float(f.box[2] - f.box[0])
             ident = patches.identify(out_crop, in_crop, si, input_key=fname)
             rows.append(Row(sname, fname, "served", s.texture_gain, s.colour_gain, ident["identified"],
-                            nearest=exemplars[ident["order"][0]][0], identity_step=report["identity_steps"][0],
-                            identity_drawn=report["identity_drawn"][0], kept_drawn=kept[0] == 1.0, kept_served=s.kept, drift_pct=s.drift_pct, identity=s.identity,
+                            nearest=exemplars[ident["order"][0]][0], kept_drawn=kept[0] == 1.0, kept_served=s.kept,
+                            drift_pct=s.drift_pct, identity=s.identity, identity_drawn=report["identity_drawn"][0],
+                            identity_step=report["identity_steps"][0],
                             detail=detail_ratio(out, rgb, mask) if face_px >= 200 else None,
                             seam=seam_ratio(out, rgb, mask), seconds=secs, face_px=face_px))
             d_in = {d: d(in_crop, ref_crop) for d in (texture_distance, colour_distance)}
@@ -145,8 +147,8 @@ def aggregate(rows: list[Row]) -> dict:
     ids = [r.identity for r in served if r.identity is not None]
     out["served"] |= {"kept_drawn": _mean([r.kept_drawn for r in served]), "kept_served": _mean([r.kept_served for r in served]),
                       "drift_pct": _mean([r.drift_pct for r in served]),
-                      "identity_kept": _mean([d < 0.6 for d in ids]) if ids else None,
-                      "identity_kept_drawn": _mean([r.identity_drawn < 0.6 for r in served if r.identity_drawn is not None]),
+                      "identity_kept": _mean([d < SAME_PERSON for d in ids]) if ids else None,
+                      "identity_kept_drawn": _mean([r.identity_drawn < SAME_PERSON for r in served if r.identity_drawn is not None]),
                       "identity_restored": _mean([r.identity_step > 0 for r in served if r.identity_step is not None]),
                       # medians: a ratio over a near-flat photo face (an old, smooth print) runs into the hundreds
                       "detail_200px": _median([r.detail for r in served]), "seam": _median([r.seam for r in served]),

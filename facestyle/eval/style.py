@@ -26,6 +26,7 @@ import torch
 
 from facestyle.faces import Face, align_face
 from facestyle.faces.detect import iou
+from facestyle.faces.identity import SAME_PERSON
 from facestyle.style.colour import ColourTarget, colour_moments, gaussian_w2
 from facestyle.style.critic import PatchCritic
 from facestyle.style.prior import HR_SIZE, face_region_pixels
@@ -204,7 +205,7 @@ def _agg(scores: list[FaceScore]) -> dict:
     ids = [s.identity for s in kept if s.identity is not None]
     return {"face_kept": len(kept) / max(1, len(scores)),
             "drift_pct": float(np.mean([s.drift_pct for s in kept])) if kept else None,
-            "identity_kept": (float(np.mean([d < 0.6 for d in ids])) if ids else None),
+            "identity_kept": (float(np.mean([d < SAME_PERSON for d in ids])) if ids else None),
             "colour_gain": float(np.mean([s.colour_gain for s in scores])),
             "colour_gain_sliced": float(np.mean([s.colour_gain_sliced for s in scores])),
             "texture_gain": float(np.mean([s.texture_gain for s in scores]))}
