@@ -191,11 +191,9 @@ def _style_head(a: argparse.Namespace):
 
 
 def _stylize(a: argparse.Namespace) -> int:
-    from facestyle.exemplar import IDENTITY_LADDER
-    from facestyle.pipeline import KEEP_FACE_LADDER
+    from facestyle.exemplar import guards
 
     img = _read(a.input)
-    ladder = () if a.no_keep_faces else KEEP_FACE_LADDER
     if a.style == "photo":  # the generator's photo head: restoration, and 4x with --scale 4
         rt, head, colour = _style_head(a)
         out, faces, kept = rt.stylizer.stylize_keeping_faces(img.rgb, head, a.scale, preserve_color=a.preserve_color,
@@ -205,7 +203,7 @@ def _stylize(a: argparse.Namespace) -> int:
         exemplar = style_file_exemplar(style, a.style)
         rt = _runtime(style["model"])
         out, faces, kept = rt.exemplar.stylize(img.rgb, exemplar, a.strength, preserve_color=a.preserve_color,
-                                               ladder=ladder, identity_ladder=() if a.no_keep_faces else IDENTITY_LADDER)
+                                               **guards(not a.no_keep_faces))
         out = rt.stylizer.upscale(out) if a.scale == 4 else out
     _write(a.output, img, out)
     weakened = sum(k < 1 for k in kept)

@@ -39,6 +39,13 @@ IDENTITY_MARGIN = 0.57
 _HEADS: dict[bytes, np.ndarray] = {}  # exemplars' head regions, oldest first
 
 
+def guards(keep_faces: bool) -> dict:
+    """`stylize`'s two guards behind the one switch clients see (the service's `keep_faces`, the command line's
+    `--no-keep-faces`): a face the style made undetectable pasted again weaker, and one no longer the person
+    given more of their structure. On: stylize's defaults."""
+    return {} if keep_faces else {"ladder": (), "identity_ladder": ()}
+
+
 class NoLandmarks(ValueError):
     """A reference with no face a detector reads, and no landmarks given."""
 

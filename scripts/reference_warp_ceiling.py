@@ -13,8 +13,9 @@ import numpy as np
 
 from facestyle.data import data_root, face_split, list_images, load_rgb
 from facestyle.eval.panel import ReferencePatches
+from facestyle.eval.served import readable_references
 from facestyle.eval.style import gain, texture_distance
-from facestyle.exemplar import ExemplarStylizer, NoLandmarks
+from facestyle.exemplar import ExemplarStylizer
 from facestyle.faces import align_face
 from facestyle.faces.paste import paste_blended
 from facestyle.imresize import fit_within
@@ -30,13 +31,7 @@ a = ap.parse_args()
 
 rt, root = get_runtime("lite"), data_root()
 st = rt.exemplar
-names, exemplars, refs = [], [], []
-for p in list_images(root / "styles"):
-    try:
-        e = st.exemplar(load_rgb(p))
-    except NoLandmarks:
-        continue
-    names.append(p.name), exemplars.append(e), refs.append(rt.head_crop(e))
+named, refs = readable_references(rt, [(p.name, load_rgb(p)) for p in list_images(root / "styles")])
 patches = ReferencePatches(refs)  # identification among every readable reference, as eval-style does
 bare = ExemplarStylizer(st.detector, st.config, StructureConfig(features=0.0), st.device)
 
@@ -53,20 +48,21 @@ def warp_paste(photo, face, e):
 variants = {
     "served": lambda photo, face, e: st.stylize(photo, e, faces=[face])[0],
     "synthesis, no structure": lambda photo, face, e: bare.stylize(photo, e, faces=[face], identity_ladder=())[0],
+    "reference warped": warp_paste,
 }
 photos = [fit_within(load_rgb(p), 768) for p in face_split(root / "faces/single")[1][: a.faces]]
 faces = [max(st.detect(p), key=lambda f: f.box[2] - f.box[0]) for p in photos]
 print(f"{'style':34s} {'variant':24s} texture gain  identified")
-for si, name in enumerate(names):
+for si, (name, e) in enumerate(named):
     if not any(s in name for s in a.styles):
         continue
     rows = {}
     for photo, face in zip(photos, faces):
         inp = align_face(photo, face.landmarks, HR_SIZE)[0]
-        for v, make in (*variants.items(), ("reference warped", None)):
-            out = make(photo, face, exemplars[si]) if make else warp_paste(photo, face, exemplars[si])
-            crop = align_face(out, face.landmarks, HR_SIZE)[0]
-            tg = gain(texture_distance(crop, refs[si]), texture_distance(inp, refs[si]))
-            rows.setdefault(v, []).append((tg, patches.identify(crop, inp, si)["identified"]))
+        d_in = texture_distance(inp, refs[si])
+        for v, make in variants.items():
+            crop = align_face(make(photo, face, e), face.landmarks, HR_SIZE)[0]
+            rows.setdefault(v, []).append((gain(texture_distance(crop, refs[si]), d_in),
+                                           patches.identify(crop, inp, si)["identified"]))
     for v, r in rows.items():
         print(f"{name[:34]:34s} {v:24s} {np.mean([x[0] for x in r]):+.3f}        {np.mean([x[1] for x in r]):.0%}")

@@ -23,7 +23,7 @@ import numpy as np
 
 from facestyle.eval.panel import ReferencePatches, blurred_baseline, colour_transfer_baseline, detail_ratio, seam_ratio
 from facestyle.eval.style import colour_distance, gain, score_output, texture_distance
-from facestyle.exemplar import NoLandmarks
+from facestyle.exemplar import Exemplar, NoLandmarks
 from facestyle.faces import align_face
 from facestyle.faces.identity import SAME_PERSON
 from facestyle.style.prior import HR_SIZE
@@ -73,8 +73,10 @@ def picture_mask(rt, rgb, face) -> np.ndarray:
     return cv2.warpAffine(rt.exemplar.blend_mask(fc), inv, rgb.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
 
 
-def evaluate_served(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[str, np.ndarray]], embedder=None,
-                    log=print) -> tuple[list[Row], dict]:
+def readable_references(rt, styles: list[tuple[str, np.ndarray]], log=print
+                        ) -> tuple[list[tuple[str, Exemplar]], list[np.ndarray]]:
+    """The references a style can be made from, (name, exemplar) each, and their faces at the measures' crop; one
+    with no landmarks readable is skipped, as POST /styles refuses it."""
     exemplars, refs = [], []
     for name, rgb in styles:
         try:
@@ -84,6 +86,12 @@ def evaluate_served(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
             continue
         exemplars.append((name, ex))
         refs.append(rt.head_crop(ex))
+    return exemplars, refs
+
+
+def evaluate_served(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[str, np.ndarray]], embedder=None,
+                    log=print) -> tuple[list[Row], dict]:
+    exemplars, refs = readable_references(rt, styles, log)
     patches = ReferencePatches(refs)
     detected = [(n, rgb, max(rt.stylizer.detect(rgb), key=lambda f: f.box[2] - f.box[0], default=None)) for n, rgb in faces]
     detected = [d for d in detected if d[2] is not None]

@@ -9,9 +9,9 @@ from fastapi import APIRouter, File, Form, Header, Response, UploadFile
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from facestyle.exemplar import IDENTITY_LADDER
+from facestyle.exemplar import guards
 from facestyle.imageio import encode_image
-from facestyle.pipeline import KEEP_FACE_LADDER, style_at
+from facestyle.pipeline import style_at
 from service.deps import CallerDep, RuntimeDep, SettingsDep, StoreDep, read_image
 from service.errors import ERROR_RESPONSES, APIError
 from service.routers.styles import get_style
@@ -57,10 +57,8 @@ async def stylize(rt: RuntimeDep, store: StoreDep, settings: SettingsDep, caller
                                                   "register it again (POST /styles with its reference picture)")
     kept: list[float] = []  # the share of the style each face got: keep_faces may weaken some
     if faces and exemplar is not None:
-        ladder = KEEP_FACE_LADDER if keep_faces else ()
         out, _, kept = await run_in_threadpool(lambda: rt.exemplar.stylize(
-            decoded.rgb, exemplar, strength, faces, preserve_color=preserve_color, ladder=ladder,
-            identity_ladder=IDENTITY_LADDER if keep_faces else ()))
+            decoded.rgb, exemplar, strength, faces, preserve_color=preserve_color, **guards(keep_faces)))
         if scale == 4:  # faces built at their size in the picture, then the whole picture super-resolved
             out = await run_in_threadpool(rt.stylizer.upscale, out)
     elif faces:
