@@ -4,7 +4,8 @@ The synthesis copies the reference's material, and with it the reference's eyes,
 nose and mouth; dlib then kept the person's identity for about half of the faces. What identity rests on is the
 shape of the eyes, brows, nose and mouth, seen at a middle band of scales: here the target's own luminance band
 (a difference of Gaussians, 1 to 8 px at a 256 px crop) replaces the synthesis's band over those features,
-scaled to the contrast the reference's face has in that band (a line drawing's strong, a flat cartoon's faint).
+scaled to the contrast the reference's face has in that band (a line drawing's strong, a flat cartoon's faint),
+and applied as a change of brightness that keeps the synthesis's colour (shadows are the reference's skin darker).
 The finer band (the reference's brushwork) and the coarser one (its tonal layout) stay the synthesis's, and so
 does the rest of the face. Measured in docs/exemplar-synthesis.md.
 """
@@ -57,4 +58,15 @@ def restore_structure(made: np.ndarray, target: np.ndarray, target_l68: np.ndarr
     w = cfg.features * features_region(size, target_l68)
     if cfg.elsewhere > 0:
         w = np.maximum(w, cfg.elsewhere * cv2.GaussianBlur(np.maximum(target_head, face_t), (0, 0), size / 64))
-    return np.clip(made + (w * (gain * bt - bo))[..., None], 0, 255)
+    return shift_luminance(made, w * (gain * bt - bo))
+
+
+def shift_luminance(rgb: np.ndarray, delta: np.ndarray, most: float = 4.0) -> np.ndarray:
+    """`rgb` (float 0..255) with its grey level moved by `delta`. Darker is R, G and B scaled together (down to
+    1 / `most`), so a shadow on skin is a darker skin and not a grey blot; lighter, and what the scale leaves, is
+    added equally to all three (scaling up would turn a dark brown into a vivid orange). The grey result is
+    that of adding `delta`, up to clipping."""
+    grey = _grey(rgb)
+    ratio = np.clip((grey + delta) / np.maximum(grey, 1e-3), 1 / most, 1.0)
+    rest = grey + delta - grey * ratio
+    return np.clip(rgb * ratio[..., None] + rest[..., None], 0, 255)
