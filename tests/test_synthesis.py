@@ -8,7 +8,7 @@ from facestyle.exemplar import Exemplar, ExemplarStylizer, crop_size
 from facestyle.faces import FaceDetector
 from facestyle.faces.align import alignment_matrix
 from facestyle.faces.landmarks import dense_landmarks, five_points
-from facestyle.style.synthesis import pyramid, synthesize
+from facestyle.style.synthesis import SynthesisConfig, pyramid, screened_poisson, synthesize
 from tests.conftest import posterised_tint
 
 
@@ -17,12 +17,17 @@ def stylizer():
     return ExemplarStylizer(FaceDetector())
 
 
-def patches_found(output: np.ndarray, reference: np.ndarray, patch: int = 5, tol: float = 1.0) -> float:
+def patches_found(output: np.ndarray, reference: np.ndarray, patch: int = 5, tol: float = 1.0,
+                  mean_removed: bool = False) -> float:
     """The share of `output`'s non-overlapping patch x patch patches that occur somewhere in `reference` (RMS
-    difference within `tol` levels)."""
+    difference within `tol` levels; `mean_removed`: each patch's per-channel mean taken off first)."""
     to = lambda a: torch.from_numpy(np.ascontiguousarray(a, np.float32)).permute(2, 0, 1)[None]  # noqa: E731
-    q = torch.nn.functional.unfold(to(output), patch, stride=patch)[0].T
-    r = torch.nn.functional.unfold(to(reference), patch)[0].T
+
+    def unfold(a, stride):
+        p = torch.nn.functional.unfold(to(a), patch, stride=stride)[0].T.reshape(-1, 3, patch * patch)
+        return (p - p.mean(2, keepdim=True) if mean_removed else p).reshape(len(p), -1)
+
+    q, r = unfold(output, patch), unfold(reference, 1)
     best = torch.cat([torch.cdist(c, r).min(1).values for c in q.split(256)])
     return float((best / np.sqrt(q.shape[1]) <= tol).float().mean())
 
@@ -33,14 +38,47 @@ def test_a_face_is_built_only_from_reference_pixels(stylizer, astronaut, two_fac
     size = 128
     small = lambda c, l: (np.asarray(__import__("cv2").resize(c, (size, size), interpolation=3)), l * size / c.shape[0])  # noqa: E731
     t, r = small(target.crop, target.landmarks), small(ref.crop, ref.landmarks)
-    out = synthesize([t], [r])[0]
+    copied = synthesize([t], [r], SynthesisConfig(meld=0))[0]
     # whole 5x5 patches of the reference, copied exactly inside coherent chunks (the 3x3 vote mixes the rest)
-    found, before = patches_found(out, r[0]), patches_found(t[0].astype(np.float32), r[0])
+    found, before = patches_found(copied, r[0]), patches_found(t[0].astype(np.float32), r[0])
     # (measured: 8 % of them at appearance weight 3, 15 % at 1; the photo itself: none)
     assert found >= 0.05 and before < 0.03
     # and every pixel is a mean of reference pixels: only colours the reference has, or mixes of them
     grey = lambda a: a.reshape(-1, 3) @ np.ones(3)  # noqa: E731
-    assert grey(out).min() >= grey(r[0].astype(np.float32)).min() - 1e-3
+    assert grey(copied).min() >= grey(r[0].astype(np.float32)).min() - 1e-3
+    # melded, a chunk keeps the reference's strokes (its gradients) under a smooth shift of level
+    melded = synthesize([t], [r])[0]
+    found = patches_found(melded, r[0], tol=1.0, mean_removed=True)
+    before = patches_found(t[0].astype(np.float32), r[0], tol=1.0, mean_removed=True)
+    assert found >= 0.05 and before < 0.03
+
+
+def test_screened_poisson_keeps_gradients_and_level():
+    rng = np.random.default_rng(0)
+    u = rng.uniform(0, 255, (24, 31, 3))
+    gx, gy = np.zeros_like(u), np.zeros_like(u)
+    gx[:, :-1], gy[:-1] = u[:, 1:] - u[:, :-1], u[1:] - u[:-1]
+    # consistent gradients and colours: the solution is the image itself; a level shift of the colours moves it
+    np.testing.assert_allclose(screened_poisson(u, gx, gy, 0.1), u, atol=1e-6)
+    np.testing.assert_allclose(screened_poisson(u + 7, gx, gy, 0.1), u + 7, atol=1e-6)
+    # a step the gradients do not have is spread into a ramp; the mean level stays
+    step = np.zeros((8, 64, 1))
+    step[:, 32:] = 100
+    flat = screened_poisson(step, np.zeros_like(step), np.zeros_like(step), 1 / 4**2)
+    assert np.abs(np.diff(flat, axis=1)).max() < 0.5 * 100 and abs(flat.mean() - step.mean()) < 1e-6
+    assert flat[0, 0, 0] < 5 and flat[0, -1, 0] > 95  # far from the step, each side keeps its level
+
+
+def test_meld_removes_a_seam_the_reference_does_not_have(stylizer, astronaut, two_faces):
+    ref = stylizer.exemplar(posterised_tint(astronaut))
+    target = stylizer.face_crop(two_faces, stylizer.detect(two_faces)[1])
+    pair = [(target.crop, target.landmarks)], [(ref.crop, ref.landmarks)]
+    copied, melded = (synthesize(*pair, SynthesisConfig(meld=m))[0] for m in (0, 1.5))
+    jumps = lambda a: np.abs(np.diff(a.mean(2), axis=1))  # noqa: E731
+    # the largest steps are where chunks from different places meet; melding lowers them, the face stays
+    top = np.quantile(jumps(copied), 0.999)
+    assert np.quantile(jumps(melded), 0.999) < top
+    assert np.abs(melded - copied).mean() < 12
 
 
 def test_batched_synthesis_equals_each_face_alone(stylizer, astronaut, two_faces):

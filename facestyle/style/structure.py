@@ -67,6 +67,7 @@ def shift_luminance(rgb: np.ndarray, delta: np.ndarray, most: float = 4.0) -> np
     added equally to all three (scaling up would turn a dark brown into a vivid orange). The grey result is
     that of adding `delta`, up to clipping."""
     grey = _grey(rgb)
-    ratio = np.clip((grey + delta) / np.maximum(grey, 1e-3), 1 / most, 1.0)
+    # a black pixel has no colour to scale: it is only added to (and no change leaves it exactly as it was)
+    ratio = np.where(grey > 1e-3, np.clip((grey + delta) / np.maximum(grey, 1e-3), 1 / most, 1.0), 1.0)
     rest = grey + delta - grey * ratio
     return np.clip(rgb * ratio[..., None] + rest[..., None], 0, 255)

@@ -11,6 +11,9 @@ Both faces are aligned crops of the same size with 68 landmarks (style/guides.py
   chunk all nine agree and the reference pixel is copied exactly (its brushwork survives); only along chunk
   seams is there a 3-pixel blend. Averaging whole overlapping patches instead made faces soft and airbrushed;
   copying single pixels, a jagged mosaic.
+- Meld: the copy is finished in the gradient domain (a screened Poisson solve, exact in the DCT basis): the
+  reference's gradients, voted like its colours, held to the voted colours, so chunks from different places
+  meet without the step (a crack) the 3-pixel blend left.
 - The guides themselves are FaceStyle's kinds, built our own way (see guides.py).
 """
 
@@ -22,6 +25,7 @@ import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy.fft import dctn, idctn
 from torchvision.transforms.functional import gaussian_blur
 
 from facestyle.faces.head import head_region
@@ -56,6 +60,12 @@ class SynthesisConfig:
     # 98 %, kept as drawn 94 / 94 / 96 / 96 / 96 % (the sketch 0.13 -> 0.20, JoJo 0.15 -> 0.21; the flat
     # cartoon -0.12 -> -0.18)
     fine: float = 5.0
+    # px at a 256 px crop (0: off): the copy is finished in the gradient domain, so chunks cut from different
+    # places of the reference meet without a step (the reference's own gradients, voted like its colours, held
+    # to the voted colours at this scale). 27 references x 4 held-out faces, off / 1.5 / 3: seams 1.60 / 1.08 /
+    # 0.97, texture gain 0.283 / 0.257 / 0.247 (the cracks it removes counted as texture), identified 54 / 55 /
+    # 57 %, drift 4.98 / 4.95 / 5.20 % IOD; at 3 line art's hard patch edges turned to grey halos
+    meld: float = 1.5
 
     def weights(self) -> dict[str, float]:
         return {"appearance": self.appearance, "tone": self.tone, "segmentation": self.segmentation}
@@ -193,4 +203,26 @@ def synthesize(targets: list[tuple], references: list[tuple], cfg: SynthesisConf
         result = _vote(ref_lv, src)
     src = _smooth_upsample(src, k) if k > 1 else src
     ref = torch.from_numpy(np.stack([c for c, _, _ in refs])).permute(0, 3, 1, 2).float().to(device)
-    return list(_vote(ref, src).permute(0, 2, 3, 1).cpu().numpy())
+    voted = _vote(ref, src)
+    if cfg.meld <= 0:
+        return list(voted.permute(0, 2, 3, 1).cpu().numpy())
+    # inside a chunk the voted gradients are the copied pixels' own, so only the seams change
+    gx = _vote(F.pad(ref[..., 1:] - ref[..., :-1], (0, 1)), src)
+    gy = _vote(F.pad(ref[..., 1:, :] - ref[..., :-1, :], (0, 0, 0, 1)), src)
+    lam = 1.0 / (cfg.meld * size / 256) ** 2
+    return [np.clip(screened_poisson(v, x, y, lam), 0, 255).astype(np.float32)
+            for v, x, y in zip(*(a.permute(0, 2, 3, 1).cpu().numpy() for a in (voted, gx, gy)))]
+
+
+def screened_poisson(v: np.ndarray, gx: np.ndarray, gy: np.ndarray, lam: float) -> np.ndarray:
+    """argmin_u |Dx u - gx|^2 + |Dy u - gy|^2 + lam |u - v|^2 for (H, W, C) images (forward differences,
+    Neumann border), solved exactly in the DCT basis that diagonalises the Laplacian."""
+    gx, gy = gx.copy(), gy.copy()
+    gx[:, -1] = 0
+    gy[-1] = 0
+    rhs = lam * v - gx - gy
+    rhs[:, 1:] += gx[:, :-1]
+    rhs[1:] += gy[:-1]
+    h, w = v.shape[:2]
+    den = lam + (2 - 2 * np.cos(np.pi * np.arange(h) / h))[:, None] + (2 - 2 * np.cos(np.pi * np.arange(w) / w))[None]
+    return idctn(dctn(rhs, type=2, axes=(0, 1), norm="ortho") / den[..., None], type=2, axes=(0, 1), norm="ortho")
