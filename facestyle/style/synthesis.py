@@ -62,9 +62,10 @@ class SynthesisConfig:
     fine: float = 5.0
     # px at a 256 px crop (0: off): the copy is finished in the gradient domain, so chunks cut from different
     # places of the reference meet without a step (the reference's own gradients, voted like its colours, held
-    # to the voted colours at this scale). 27 references x 4 held-out faces, off / 1.5 / 3: seams 1.60 / 1.08 /
-    # 0.97, texture gain 0.283 / 0.257 / 0.247 (the cracks it removes counted as texture), identified 54 / 55 /
-    # 57 %, drift 4.98 / 4.95 / 5.20 % IOD; at 3 line art's hard patch edges turned to grey halos
+    # to the voted colours at this scale). 27 references x 4 held-out faces, off / 1 / 1.5 / 3: seams 1.60 /
+    # 1.13 / 1.08 / 0.97, texture gain 0.283 / 0.265 / 0.257 / 0.247 (the cracks it removes counted as texture),
+    # identified 54 / 55 / 55 / 57 %, drift 4.98 / 4.90 / 4.95 / 5.20 % IOD; at 3 line art's hard patch edges
+    # turned to grey halos
     meld: float = 1.5
 
     def weights(self) -> dict[str, float]:
