@@ -204,15 +204,14 @@ def synthesize(targets: list[tuple], references: list[tuple], cfg: SynthesisConf
         result = _vote(ref_lv, src)
     src = _smooth_upsample(src, k) if k > 1 else src
     ref = torch.from_numpy(np.stack([c for c, _, _ in refs])).permute(0, 3, 1, 2).float().to(device)
-    voted = _vote(ref, src)
     if cfg.meld <= 0:
-        return list(voted.permute(0, 2, 3, 1).cpu().numpy())
-    # inside a chunk the voted gradients are the copied pixels' own, so only the seams change
-    gx = _vote(F.pad(ref[..., 1:] - ref[..., :-1], (0, 1)), src)
-    gy = _vote(F.pad(ref[..., 1:, :] - ref[..., :-1, :], (0, 0, 0, 1)), src)
+        return list(_vote(ref, src).permute(0, 2, 3, 1).cpu().numpy())
+    # the colours and their gradients in one vote; inside a chunk the voted gradients are the copied pixels'
+    # own, so only the seams change
+    gx, gy = F.pad(ref[..., 1:] - ref[..., :-1], (0, 1)), F.pad(ref[..., 1:, :] - ref[..., :-1, :], (0, 0, 0, 1))
+    voted = _vote(torch.cat([ref, gx, gy], 1), src).permute(0, 2, 3, 1).cpu().numpy()
     lam = 1.0 / (cfg.meld * size / 256) ** 2
-    return [np.clip(screened_poisson(v, x, y, lam), 0, 255).astype(np.float32)
-            for v, x, y in zip(*(a.permute(0, 2, 3, 1).cpu().numpy() for a in (voted, gx, gy)))]
+    return [np.clip(screened_poisson(*np.split(v, 3, axis=2), lam), 0, 255).astype(np.float32) for v in voted]
 
 
 def screened_poisson(v: np.ndarray, gx: np.ndarray, gy: np.ndarray, lam: float) -> np.ndarray:
