@@ -202,7 +202,8 @@ class ExemplarStylizer:
         A face no longer the person gets more of their structure along `identity_ladder`; a face the style made
         undetectable is pasted again weaker along `ladder` until MTCNN finds it (empty: never). Returns the
         picture, the faces and the fraction of the strength each face kept; `report`, when given, receives
-        each face's identity ladder step ("identity_steps") and its distance before ("identity_drawn")."""
+        each face's identity ladder step ("identity_steps"), its distance before ("identity_drawn") and its paste
+        weights in the picture ("masks")."""
         faces = self.detect(rgb) if faces is None else faces
         if strength <= 0:
             return rgb, faces, [1.0] * len(faces)
@@ -214,6 +215,9 @@ class ExemplarStylizer:
             made = [keep_colour(s, c.crop) for s, c in zip(made, crops)]
         kept = [1.0] * len(faces)
         masks = [self.blend_mask(c) for c in crops]  # once: every keep-faces pass pastes with the same weights
+        if report is not None:  # the paste's weights in the picture, where the eval measures seams and detail
+            report["masks"] = [cv2.warpAffine(m, cv2.invertAffineTransform(c.m), rgb.shape[1::-1], flags=cv2.INTER_LINEAR)
+                               for c, m in zip(crops, masks)]
 
         def paste(fractions: list[float]) -> np.ndarray:
             # strength scales the blend weights in the picture, so 0 is the photo exactly, not a resampled copy

@@ -114,3 +114,23 @@ def test_a_shirt_below_the_chin_is_not_head(monkeypatch):
     # measured: 0.46 -> 0.013 over the denim, 0.99 -> 0.97 over the neck (0.63 with the chromaticity test)
     assert fc.head[blue].mean() < 0.3 * before[blue].mean()
     assert fc.head[skin].mean() > 0.9 * before[skin].mean()
+
+
+def test_the_report_gives_the_paste_weights_in_the_picture(face, astronaut):
+    """eval-style measures seams and detail on the weights the served paste used: away from them the picture is
+    the photo's exactly (the band-by-band blend reaches a few pixels past the weights), inside the face it is not."""
+    from tests.conftest import posterised_tint
+
+    st, _ = face
+    report = {}
+    out, faces, _ = st.stylize(astronaut, st.exemplar(posterised_tint(astronaut)), report=report, ladder=(), identity_ladder=())
+    (mask,) = report["masks"]
+    assert mask.shape == astronaut.shape[:2]
+    far = cv2.dilate((mask > 0).astype(np.uint8), np.ones((65, 65), np.uint8)) == 0
+    assert far.mean() > 0.5
+    np.testing.assert_array_equal(out[far], astronaut[far])
+    assert np.abs(out[mask == 0].astype(int) - astronaut[mask == 0]).mean() < 0.5
+    x0, y0, x1, y1 = (int(v) for v in faces[0].box)
+    inner = (slice(y0 + (y1 - y0) // 4, y1 - (y1 - y0) // 4), slice(x0 + (x1 - x0) // 4, x1 - (x1 - x0) // 4))
+    assert mask[inner].min() > 0.99
+    assert np.abs(out[inner].astype(int) - astronaut[inner]).mean() > 10

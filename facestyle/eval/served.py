@@ -18,7 +18,6 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 
-import cv2
 import numpy as np
 
 from facestyle.eval.panel import ReferencePatches, blurred_baseline, colour_transfer_baseline, detail_ratio, seam_ratio
@@ -66,13 +65,6 @@ class Row:
     face_px: float | None = None
 
 
-def picture_mask(rt, rgb, face) -> np.ndarray:
-    """The served blend weights in picture coordinates (the outline mask warped back)."""
-    fc = rt.exemplar.face_crop(rgb, face)
-    inv = cv2.invertAffineTransform(fc.m)
-    return cv2.warpAffine(rt.exemplar.blend_mask(fc), inv, rgb.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-
-
 def readable_references(rt, styles: list[tuple[str, np.ndarray]], log=print
                         ) -> tuple[list[tuple[str, Exemplar]], list[np.ndarray]]:
     """The references a style can be made from, (name, exemplar) each, and their faces at the measures' crop; one
@@ -95,7 +87,6 @@ def evaluate_served(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
     patches = ReferencePatches(refs)
     detected = [(n, rgb, max(rt.stylizer.detect(rgb), key=lambda f: f.box[2] - f.box[0], default=None)) for n, rgb in faces]
     detected = [d for d in detected if d[2] is not None]
-    masks = [picture_mask(rt, rgb, f) for _, rgb, f in detected]
     inputs = [align_face(rgb, f.landmarks, HR_SIZE)[0] for _, rgb, f in detected]
     rows = []
     sheet = {"inputs": inputs, "styles": [], "centres": [((f.box[1] + f.box[3]) / 2, (f.box[0] + f.box[2]) / 2)
@@ -103,11 +94,12 @@ def evaluate_served(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
     for si, (sname, ex) in enumerate(exemplars):
         ref_crop = refs[si]
         served_crops, whole = [], []
-        for (fname, rgb, f), mask, in_crop in zip(detected, masks, inputs):
+        for (fname, rgb, f), in_crop in zip(detected, inputs):
             t0 = time.perf_counter()
             report = {}
             out, _, kept = rt.exemplar.stylize(rgb, ex, faces=[f], report=report)
             secs = time.perf_counter() - t0
+            mask = report["masks"][0]  # the served paste's own weights
             s = score_output(rt, rgb, f, out, ref_crop, embedder)
             out_crop = align_face(out, f.landmarks, HR_SIZE)[0]
             served_crops.append(out_crop)
