@@ -10,7 +10,7 @@ from facestyle.faces import FaceDetector
 from facestyle.faces.head import below_jaw, head_region
 from facestyle.faces.landmarks import face_outline, forehead
 from facestyle.style.guides import SEGMENTS, segmentation
-from tests.conftest import DATA
+from tests.conftest import DATA, posterised_tint
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +119,6 @@ def test_a_shirt_below_the_chin_is_not_head(monkeypatch):
 def test_the_report_gives_the_paste_weights_in_the_picture(face, astronaut):
     """eval-style measures seams and detail on the weights the served paste used: away from them the picture is
     the photo's exactly (the band-by-band blend reaches a few pixels past the weights), inside the face it is not."""
-    from tests.conftest import posterised_tint
-
     st, _ = face
     report = {}
     out, faces, _ = st.stylize(astronaut, st.exemplar(posterised_tint(astronaut)), report=report, ladder=(), identity_ladder=())
