@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import cv2
@@ -98,6 +98,10 @@ class FaceCrop:
     landmarks: np.ndarray  # 68, crop pixels
     head: np.ndarray  # head_region: face, hair and neck
 
+    @cached_property
+    def person(self) -> np.ndarray:
+        """dlib's embedding of the photo's face: who every build of it is compared with."""
+        return embedding(self.crop, self.landmarks)
 
 
 class ExemplarStylizer:
@@ -152,20 +156,29 @@ class ExemplarStylizer:
         head = cv2.GaussianBlur(fc.head, (0, 0), size / 128) * neck * border[:, None] * border[None, :]
         return np.maximum(face, head).astype(np.float32)
 
+    @property
+    def person_arrangement(self) -> SynthesisConfig | None:
+        """The synthesis that follows the person's arrangement everywhere (cheeks, forehead and hair too): for a
+        face that the reference's arrangement took from dlib or MTCNN. None when the config already does."""
+        cfg = replace(self.config, positional=1.0, arrangement=1.0, away_appearance=1.0)
+        return None if cfg == self.config else cfg
+
     def build(self, crops: list[FaceCrop], exemplars: list[Exemplar], strength: float = 1.0,
-              identity_ladder: tuple[StructureConfig, ...] = ()
+              identity_ladder: tuple[StructureConfig, ...] = (), config: SynthesisConfig | None = None
               ) -> tuple[list[np.ndarray], list[int], list[float | None]]:
-        """Each face synthesised from its exemplar (faces of one size share one batched call), then the
-        person's own structure put back over the features (style/structure.py); a face no longer the person
-        at `strength` gets the first step of `identity_ladder` that makes it so (else the nearest). Returns
-        the faces and, per face, the ladder step used (0: none) and the distance before it (None: unchecked)."""
+        """Each face synthesised from its exemplar (faces of one size share one batched call; `config`, else the
+        stylizer's), then the person's own structure put back over the features (style/structure.py); a face
+        no longer the person at `strength` gets the first step of `identity_ladder` that makes it so, and if
+        none does, is built again on the person's arrangement (when the config is not that already), whichever
+        is nearer the person. Returns the faces and, per face, the ladder step used (0: none; past the ladder's
+        length, the person's arrangement and its own step) and the distance before it (None: unchecked)."""
         out: list[np.ndarray | None] = [None] * len(crops)
-        steps, drawn = [0] * len(crops), [None] * len(crops)
+        steps, drawn, far = [0] * len(crops), [None] * len(crops), [0.0] * len(crops)
         for size in sorted({c.crop.shape[0] for c in crops}):
             idx = [i for i, c in enumerate(crops) if c.crop.shape[0] == size]
             made = synthesize([(crops[i].crop, crops[i].landmarks, crops[i].head) for i in idx],
                               [(exemplars[i].crop, exemplars[i].landmarks, exemplars[i].head) for i in idx],
-                              self.config, self.device)
+                              config or self.config, self.device)
             for i, m in zip(idx, made):
                 c, e = crops[i], exemplars[i]
                 ref = cv2.resize(e.crop, (size, size), interpolation=cv2.INTER_AREA) if e.crop.shape[0] != size else e.crop
@@ -173,26 +186,37 @@ class ExemplarStylizer:
                 structure = lambda cfg: restore_structure(m, c.crop, c.landmarks, c.head, ref, ref_l68, cfg)  # noqa: E731
                 out[i] = structure(self.structure)
                 if identity_ladder:
-                    out[i], steps[i], drawn[i] = self._keep_identity(out[i], c, strength, identity_ladder, structure)
+                    out[i], steps[i], drawn[i], far[i] = self._keep_identity(out[i], c, strength, identity_ladder, structure)
+        redo = [i for i in range(len(crops)) if far[i] > IDENTITY_MARGIN]
+        if redo and config is None and self.person_arrangement is not None:
+            again, again_steps, _ = self.build([crops[i] for i in redo], [exemplars[i] for i in redo], strength,
+                                               identity_ladder, self.person_arrangement)
+            for i, face, step in zip(redo, again, again_steps):
+                d = self._far(face, crops[i], strength)
+                if d < far[i]:
+                    out[i], steps[i] = face, len(identity_ladder) + 1 + step
         return out, steps, drawn
 
     @staticmethod
-    def _keep_identity(face: np.ndarray, c: FaceCrop, strength: float, ladder: tuple[StructureConfig, ...],
-                       structure) -> tuple[np.ndarray, int, float]:
+    def _far(face: np.ndarray, c: FaceCrop, strength: float) -> float:
+        """dlib's distance between the person and `face` blended toward the photo by `strength`."""
+        return distance(embedding(strength * face + (1 - strength) * c.crop, c.landmarks), c.person)
+
+    @classmethod
+    def _keep_identity(cls, face: np.ndarray, c: FaceCrop, strength: float, ladder: tuple[StructureConfig, ...],
+                       structure) -> tuple[np.ndarray, int, float, float]:
         """`face` or, when dlib no longer takes it (blended by `strength`) for the person, the first of
-        `structure(step)` along `ladder` that it does (else the nearest): (face, step, distance before)."""
-        person = embedding(c.crop, c.landmarks)
-        far = lambda f: distance(embedding(strength * f + (1 - strength) * c.crop, c.landmarks), person)  # noqa: E731
-        best = drawn = far(face)
+        `structure(step)` along `ladder` that it does (else the nearest): (face, step, distance before, after)."""
+        best = drawn = cls._far(face, c, strength)
         step = 0
         for k, cfg in enumerate(ladder, 1):
             if best <= IDENTITY_MARGIN:
                 break
             candidate = structure(cfg)
-            d = far(candidate)
+            d = cls._far(candidate, c, strength)
             if d < best:
                 face, step, best = candidate, k, d
-        return face, step, drawn
+        return face, step, drawn, best
 
     def stylize(self, rgb: np.ndarray, exemplar: Exemplar, strength: float = 1.0, faces: list[Face] | None = None,
                 preserve_color: bool = False, ladder: tuple[float, ...] = KEEP_FACE_LADDER,
@@ -229,12 +253,27 @@ class ExemplarStylizer:
 
         out = paste(kept)
         redo = set(range(len(faces)))
-        for fraction in ladder:
+        rebuilt = [False] * len(faces)
+        # a face MTCNN no longer finds is first built again on the person's own arrangement, at full strength,
+        # then pasted weaker along the ladder
+        again = [None] if ladder and self.person_arrangement is not None else []
+        for fraction in again + list(ladder):
             seen = self.detect(out)
             redo = {i for i in redo if not found_at(seen, faces[i].box)}
             if not redo:
                 break
-            for i in redo:
-                kept[i] = fraction
+            if fraction is None:
+                idx = sorted(redo)
+                faces_again, steps_again, _ = self.build([crops[i] for i in idx], [exemplar] * len(idx), strength,
+                                                         identity_ladder, self.person_arrangement)
+                for i, face, step in zip(idx, faces_again, steps_again):
+                    made[i] = keep_colour(face, crops[i].crop) if preserve_color else face
+                    rebuilt[i] = True
+                    steps[i] = len(identity_ladder) + 1 + step
+            else:
+                for i in redo:
+                    kept[i] = fraction
             out = paste(kept)
+        if report is not None:
+            report["rebuilt"] = rebuilt
         return out, faces, kept

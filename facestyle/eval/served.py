@@ -59,6 +59,7 @@ class Row:
     identity: float | None = None
     identity_drawn: float | None = None  # the stylizer's own check before its identity ladder (on the crop)
     identity_step: int | None = None  # the identity ladder's step it took (0: none)
+    rebuilt: bool | None = None  # built again on the person's arrangement (MTCNN had lost the first build)
     detail: float | None = None
     seam: float | None = None
     seconds: float | None = None
@@ -109,7 +110,7 @@ def evaluate_served(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
             rows.append(Row(sname, fname, "served", s.texture_gain, s.colour_gain, ident["identified"],
                             nearest=exemplars[ident["order"][0]][0], kept_drawn=kept[0] == 1.0, kept_served=s.kept,
                             drift_pct=s.drift_pct, identity=s.identity, identity_drawn=report["identity_drawn"][0],
-                            identity_step=report["identity_steps"][0],
+                            identity_step=report["identity_steps"][0], rebuilt=report.get("rebuilt", [False])[0],
                             detail=detail_ratio(out, rgb, mask) if face_px >= 200 else None,
                             seam=seam_ratio(out, rgb, mask), seconds=secs, face_px=face_px))
             d_in = {d: d(in_crop, ref_crop) for d in (texture_distance, colour_distance)}
@@ -150,6 +151,7 @@ def aggregate(rows: list[Row]) -> dict:
                       "identity_kept": _mean([d < SAME_PERSON for d in ids]) if ids else None,
                       "identity_kept_drawn": _mean([r.identity_drawn < SAME_PERSON for r in served if r.identity_drawn is not None]),
                       "identity_restored": _mean([r.identity_step > 0 for r in served if r.identity_step is not None]),
+                      "rebuilt": _mean([bool(r.rebuilt) for r in served]),
                       # medians: a ratio over a near-flat photo face (an old, smooth print) runs into the hundreds
                       "detail_200px": _median([r.detail for r in served]), "seam": _median([r.seam for r in served]),
                       "seconds_per_face": float(np.median([r.seconds for r in served])) if served else None,
@@ -201,6 +203,7 @@ def markdown(summ: dict) -> str:
                    f"{f(s['identity_kept_drawn'], '{:.0%}')} / {f(s['identity_kept'], '{:.0%}')} | {f(s['detail_200px'])} | {f(s['seam'])} | {f(s['seconds_per_face'])} |")
     o = summ["overall"]
     out.append(f"\nStyles whose outputs name their own reference (majority of faces): {f(o['styles_identified'], '{:.0%}')}")
+    out.append(f"Faces built again on the person's arrangement because MTCNN lost the first build: {f(o['served']['rebuilt'], '{:.0%}')}")
     out.append("Own reference or another of its family identified (served / colour / blur): " + " / ".join(
         f(o[v]["identified_family"], "{:.0%}") for v in ("served", "colour", "colour+blur")))
     return "\n".join(out)

@@ -36,12 +36,12 @@ def band(grey: np.ndarray, sigmas: tuple[float, float]) -> np.ndarray:
     return cv2.GaussianBlur(grey, (0, 0), sigmas[0] * s) - cv2.GaussianBlur(grey, (0, 0), sigmas[1] * s)
 
 
-def features_region(size: int, l68: np.ndarray) -> np.ndarray:
-    """(S, S) soft region over the eyes and brows, nose and mouth: each part's hull grown by a fifth of the
-    eye distance, feathered by a tenth of it."""
+def features_region(size: int, l68: np.ndarray, grow: float = 0.2) -> np.ndarray:
+    """(S, S) soft region over the eyes and brows, nose and mouth: each part's hull grown by `grow` of the
+    eye distance (a fifth), feathered by a tenth of it."""
     iod = inter_ocular(l68)
     hulls = [cv2.convexHull(np.round(l68[p]).astype(np.int32))[:, 0] for p in (slice(17, 22), slice(22, 27), LEFT_EYE, RIGHT_EYE, NOSE, OUTER_LIPS)]
-    m = cv2.dilate(polygon_mask(size, hulls), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(0.4 * iod) | 1,) * 2))
+    m = cv2.dilate(polygon_mask(size, hulls), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(2 * grow * iod) | 1,) * 2))
     return cv2.GaussianBlur(m, (0, 0), max(0.1 * iod, 0.5))
 
 
