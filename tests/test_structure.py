@@ -40,7 +40,7 @@ def test_off_is_the_synthesis(case):
 def test_the_targets_band_comes_back_over_the_features_only(case):
     fc, ref, ref_l68, made = case
     out = restore_structure(made, fc.crop, fc.landmarks, fc.head, ref, ref_l68)
-    feats = features_region(fc.crop.shape[0], fc.landmarks)
+    feats = features_region(fc.crop.shape[0], fc.landmarks, StructureConfig().grow)
     grey = lambda c: cv2.cvtColor(np.asarray(c, np.float32), cv2.COLOR_RGB2GRAY)  # noqa: E731
     bt, bm, bo = (band(grey(c), StructureConfig().band) for c in (fc.crop, made, out))
     inside = feats > 0.9
@@ -61,7 +61,7 @@ def test_the_change_is_of_brightness_and_shadows_keep_their_colour(case):
     size, face = fc.crop.shape[0], lambda l: polygon_mask(fc.crop.shape[0], [face_outline(l)])  # noqa: E731
     std = lambda b, m: np.sqrt((b ** 2 * m).sum() / m.sum())  # noqa: E731
     gain = std(band(grey(ref), StructureConfig().band), face(ref_l68)) / std(bt, face(fc.landmarks))
-    add = made + (features_region(size, fc.landmarks) * (gain * bt - bm))[..., None]
+    add = made + (features_region(size, fc.landmarks, StructureConfig().grow) * (gain * bt - bm))[..., None]
     both = unclipped & (add > 0.5).all(-1) & (add < 254.5).all(-1)
     assert both.mean() > 0.9
     np.testing.assert_allclose(go[both], grey(add)[both], atol=0.05)

@@ -148,7 +148,7 @@ def test_away_from_the_features_the_reference_keeps_its_arrangement(stylizer, as
     r_l68 = ref.landmarks * size / ref.crop.shape[0]
     m = positional_map(fc.landmarks, r_l68, size).astype(np.float32)
     warped = cv2.remap(r, m[0], m[1], cv2.INTER_LINEAR).astype(np.float32)
-    away = (features_region(size, fc.landmarks) < 0.05) & (fc.head > 0.5)
+    away = (features_region(size, fc.landmarks, SynthesisConfig().features_grow) < 0.05) & (fc.head > 0.5)
     err = {}
     for arrangement, app in ((1.0, 1.0), (8.0, 0.3)):
         made = synthesize([(fc.crop, fc.landmarks, fc.head)], [(r, r_l68)],

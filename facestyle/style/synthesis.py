@@ -73,9 +73,9 @@ class SynthesisConfig:
     # times `away_appearance`: cheeks, forehead, hair and neck keep the reference's own arrangement (its strokes
     # and hair in coherent runs instead of a collage), the features follow the person. 27 references x 8
     # held-out faces, against positional 1 and no arrangement: texture gain 0.235 -> 0.313, identified 58 ->
-    # 72 %, kept as drawn 98 -> 100 %, identity kept 93 -> 92 %, drift 4.8 -> 5.05 % IOD, with the faces it
-    # takes from dlib or MTCNN built again without it (exemplar.person_arrangement). The other rows tried are in
-    # docs/exemplar-synthesis.md
+    # 71 %, kept as drawn 98 -> 99 %, identity kept 93 -> 94 %, drift 4.8 -> 4.9 % IOD, with the faces it takes
+    # from dlib or MTCNN built again without it (exemplar.person_arrangement) and the structure step's features
+    # grown to 0.25 (structure.py). The other rows tried are in docs/exemplar-synthesis.md
     arrangement: float = 16.0
     away_appearance: float = 0.3
     features_grow: float = 0.35
