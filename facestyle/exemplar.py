@@ -164,38 +164,41 @@ class ExemplarStylizer:
         return None if cfg == self.config else cfg
 
     def build(self, crops: list[FaceCrop], exemplars: list[Exemplar], strength: float = 1.0,
-              identity_ladder: tuple[StructureConfig, ...] = (), config: SynthesisConfig | None = None
-              ) -> tuple[list[np.ndarray], list[int], list[float | None]]:
-        """Each face synthesised from its exemplar (faces of one size share one batched call; `config`, else the
-        stylizer's), then the person's own structure put back over the features (style/structure.py); a face
-        no longer the person at `strength` gets the first step of `identity_ladder` that makes it so, and if
-        none does, is built again on the person's arrangement (when the config is not that already), whichever
-        is nearer the person. Returns the faces and, per face, the ladder step used (0: none; past the ladder's
-        length, the person's arrangement and its own step) and the distance before it (None: unchecked)."""
+              identity_ladder: tuple[StructureConfig, ...] = (), on_person: bool = False
+              ) -> tuple[list[np.ndarray], list[int], list[float | None], list[float | None]]:
+        """Each face synthesised from its exemplar (faces of one size share one batched call; with the stylizer's
+        config, or `on_person`, its person_arrangement), then the person's own structure put back over the
+        features (style/structure.py); a face no longer the person at `strength` gets the first step of
+        `identity_ladder` that makes it so, and if none does, is built again on the person's arrangement (when
+        the config is not that already), whichever is nearer the person. Returns the faces and, per face, the
+        ladder step used (0: none; past the ladder's length, a build on the person's arrangement and its own
+        step), the distance before it and the distance after (None: unchecked)."""
         out: list[np.ndarray | None] = [None] * len(crops)
-        steps, drawn, far = [0] * len(crops), [None] * len(crops), [0.0] * len(crops)
+        steps, drawn, far = [0] * len(crops), [None] * len(crops), [None] * len(crops)
+        first = len(identity_ladder) + 1 if on_person else 0  # steps past the ladder: the person's arrangement
         for size in sorted({c.crop.shape[0] for c in crops}):
             idx = [i for i, c in enumerate(crops) if c.crop.shape[0] == size]
             made = synthesize([(crops[i].crop, crops[i].landmarks, crops[i].head) for i in idx],
                               [(exemplars[i].crop, exemplars[i].landmarks, exemplars[i].head) for i in idx],
-                              config or self.config, self.device)
+                              self.person_arrangement if on_person else self.config, self.device)
             for i, m in zip(idx, made):
                 c, e = crops[i], exemplars[i]
                 ref = cv2.resize(e.crop, (size, size), interpolation=cv2.INTER_AREA) if e.crop.shape[0] != size else e.crop
                 ref_l68 = e.landmarks * (size / e.crop.shape[0])
                 structure = lambda cfg: restore_structure(m, c.crop, c.landmarks, c.head, ref, ref_l68, cfg)  # noqa: E731
                 out[i] = structure(self.structure)
+                steps[i] = first
                 if identity_ladder:
-                    out[i], steps[i], drawn[i], far[i] = self._keep_identity(out[i], c, strength, identity_ladder, structure)
-        redo = [i for i in range(len(crops)) if far[i] > IDENTITY_MARGIN]
-        if redo and config is None and self.person_arrangement is not None:
-            again, again_steps, _ = self.build([crops[i] for i in redo], [exemplars[i] for i in redo], strength,
-                                               identity_ladder, self.person_arrangement)
-            for i, face, step in zip(redo, again, again_steps):
-                d = self._far(face, crops[i], strength)
+                    out[i], step, drawn[i], far[i] = self._keep_identity(out[i], c, strength, identity_ladder, structure)
+                    steps[i] += step
+        redo = [i for i in range(len(crops)) if far[i] is not None and far[i] > IDENTITY_MARGIN]
+        if redo and not on_person and self.person_arrangement is not None:
+            again, again_steps, _, again_far = self.build([crops[i] for i in redo], [exemplars[i] for i in redo],
+                                                          strength, identity_ladder, on_person=True)
+            for i, face, step, d in zip(redo, again, again_steps, again_far):
                 if d < far[i]:
-                    out[i], steps[i] = face, len(identity_ladder) + 1 + step
-        return out, steps, drawn
+                    out[i], steps[i], far[i] = face, step, d
+        return out, steps, drawn, far
 
     @staticmethod
     def _far(face: np.ndarray, c: FaceCrop, strength: float) -> float:
@@ -232,7 +235,7 @@ class ExemplarStylizer:
         if strength <= 0:
             return rgb, faces, [1.0] * len(faces)
         crops = [self.face_crop(rgb, f, [g for g in faces if g is not f]) for f in faces]
-        made, steps, drawn = self.build(crops, [exemplar] * len(crops), strength, identity_ladder) if crops else ([], [], [])
+        made, steps, drawn, _ = self.build(crops, [exemplar] * len(crops), strength, identity_ladder) if crops else ([], [], [], [])
         if report is not None:
             report |= {"identity_steps": steps, "identity_drawn": drawn}
         if preserve_color:
@@ -263,13 +266,14 @@ class ExemplarStylizer:
             if not redo:
                 break
             if fraction is None:
-                idx = sorted(redo)
-                faces_again, steps_again, _ = self.build([crops[i] for i in idx], [exemplar] * len(idx), strength,
-                                                         identity_ladder, self.person_arrangement)
+                # a face the identity ladder already built on the person's arrangement would come out the same
+                idx = sorted(i for i in redo if steps[i] <= len(identity_ladder))
+                faces_again, steps_again, _, _ = self.build([crops[i] for i in idx], [exemplar] * len(idx), strength,
+                                                            identity_ladder, on_person=True)
                 for i, face, step in zip(idx, faces_again, steps_again):
                     made[i] = keep_colour(face, crops[i].crop) if preserve_color else face
                     rebuilt[i] = True
-                    steps[i] = len(identity_ladder) + 1 + step
+                    steps[i] = step
             else:
                 for i in redo:
                     kept[i] = fraction

@@ -1,15 +1,19 @@
 """Guided exemplar synthesis: faces made only of the reference's pixels, at the face's own size."""
 
+import cv2
 import numpy as np
 import pytest
 import torch
 
+from facestyle.data import load_rgb
 from facestyle.exemplar import IDENTITY_LADDER, Exemplar, ExemplarStylizer, crop_size
 from facestyle.faces import FaceDetector
 from facestyle.faces.align import alignment_matrix
 from facestyle.faces.landmarks import dense_landmarks, five_points
+from facestyle.style.guides import positional_map
+from facestyle.style.structure import features_region
 from facestyle.style.synthesis import SynthesisConfig, pyramid, screened_poisson, synthesize
-from tests.conftest import posterised_tint
+from tests.conftest import DATA, posterised_tint
 
 
 @pytest.fixture(scope="module")
@@ -131,13 +135,6 @@ def test_stylize_pastes_only_the_faces_and_strength_zero_is_the_photo(stylizer, 
 def test_away_from_the_features_the_reference_keeps_its_arrangement(stylizer, astronaut):
     """Cheeks, forehead and hair follow the positional map (the reference's own arrangement), not the person's
     shading, when `arrangement` weights it away from the features."""
-    import cv2
-
-    from facestyle.data import load_rgb
-    from facestyle.style.guides import positional_map
-    from facestyle.style.structure import features_region
-    from tests.conftest import DATA
-
     disney = DATA / "styles" / "jojogan_disney.png"
     if not disney.is_file():
         pytest.skip(f"shared style references not found at {disney.parent} (set FACESTYLE_DATA)")
