@@ -44,6 +44,27 @@ def test_texture_distance_sees_line_work():
     assert texture_distance(hatch2, lines) < 0.5 * texture_distance(flat, lines)
 
 
+def test_texture_distance_over_a_mask_sees_only_the_masked_region():
+    rng = np.random.default_rng(0)
+    flat = (np.full((256, 256, 3), 128.0) + rng.normal(0, 2, (256, 256, 3))).clip(0, 255).astype(np.uint8)
+    lines = flat.copy()
+    lines[::8] = 20
+    # the same hatched centre, two different surroundings: flat, or loud noise
+    inside = np.zeros((256, 256), np.float32)
+    inside[64:192, 64:192] = 1
+    quiet, loud = lines.copy(), rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)
+    loud[64:192, 64:192] = lines[64:192, 64:192]
+    quiet[inside == 0] = flat[inside == 0]
+    assert texture_distance(loud, quiet) > 0.3  # the whole inner face: the surroundings count
+    # (features at the mask's edge still see a few pixels beyond it)
+    assert texture_distance(loud, quiet, inside, inside) < 0.2 * texture_distance(loud, quiet)
+    # a hatched centre is still told from a flat one over the mask
+    assert texture_distance(flat, quiet, inside, inside) > 5 * texture_distance(loud, quiet, inside, inside)
+    # a mask of ones is the unmasked statistic
+    ones = np.ones((256, 256), np.float32)
+    assert texture_distance(loud, lines, ones, ones) == pytest.approx(texture_distance(loud, lines), rel=1e-3)
+
+
 def test_identity_distance_with_dlib_when_installed(astronaut):
     embed = dlib_embedder()
     if embed is None:
@@ -119,3 +140,8 @@ def test_served_panel_scores_outputs_and_both_baselines(runtime, astronaut, two_
     assert {r.identity_step for r in rows if r.variant == "served"} <= {0, 1, 2, 3}
     for v in ("served", "colour", "colour+blur"):
         assert summ["overall"][v]["identified_family"] >= summ["overall"][v]["identified"]
+    # the texture gain over the painted head is measured for every row, and a face built from the photo itself
+    # (the style "same") gains less over its head than toward the posterised tint does
+    assert all(r.texture_gain_head is not None and np.isfinite(r.texture_gain_head) for r in rows)
+    assert summ["styles"]["same"]["served"]["texture_gain_head"] < tint["texture_gain_head"]
+    assert "over the head" in served.markdown(summ)

@@ -2,7 +2,10 @@
 trivial baselines scored the same way, per style, per family of references and overall.
 
 Measures (all but detail and seams on the aligned 256 px crop of eval/style.py):
-- texture gain (colour-blind Gram statistic) and colour gain, as eval/style.py defines them;
+- texture gain (colour-blind Gram statistic) and colour gain, as eval/style.py defines them; and the texture gain
+  over the head: the same statistic over the served paste's weights (input and output) and the reference's head
+  region, since on the aligned crop's inner three quarters a photo's backdrop, which the paste leaves as it
+  was, weighs as much as the painted head (docs/exemplar-synthesis.md, "Texture gain and the backdrop");
 - identification (eval/panel.py): is the output nearest to its own reference among all, relative to the input;
 - faces kept as drawn (MTCNN finds the full-strength face) and as served (after keep-faces), landmark drift,
   identity kept (dlib distance < 0.6);
@@ -18,12 +21,15 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 
+import cv2
 import numpy as np
 
 from facestyle.eval.panel import ReferencePatches, blurred_baseline, colour_transfer_baseline, detail_ratio, seam_ratio
 from facestyle.eval.style import colour_distance, gain, score_output, texture_distance
 from facestyle.exemplar import Exemplar, NoLandmarks
 from facestyle.faces import align_face
+from facestyle.faces.align import alignment_matrix
+from facestyle.faces.landmarks import five_points
 from facestyle.faces.identity import SAME_PERSON
 from facestyle.style.prior import HR_SIZE
 
@@ -52,6 +58,7 @@ class Row:
     texture_gain: float
     colour_gain: float
     identified: bool
+    texture_gain_head: float | None = None  # over the painted head only (the paste's weights)
     nearest: str | None = None  # the reference the output is nearest to (its own when identified)
     kept_drawn: bool | None = None
     kept_served: bool | None = None
@@ -82,6 +89,11 @@ def readable_references(rt, styles: list[tuple[str, np.ndarray]], log=print
     return exemplars, refs
 
 
+def head_mask(ex: Exemplar) -> np.ndarray:
+    """The reference's head region (face, hair, neck) at the measures' aligned crop."""
+    return cv2.warpAffine(ex.head, alignment_matrix(five_points(ex.landmarks), HR_SIZE), (HR_SIZE, HR_SIZE))
+
+
 def evaluate_served(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[str, np.ndarray]], embedder=None,
                     log=print) -> tuple[list[Row], dict]:
     exemplars, refs = readable_references(rt, styles, log)
@@ -93,7 +105,7 @@ def evaluate_served(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
     sheet = {"inputs": inputs, "styles": [], "centres": [((f.box[1] + f.box[3]) / 2, (f.box[0] + f.box[2]) / 2)
                                                        for _, _, f in detected]}
     for si, (sname, ex) in enumerate(exemplars):
-        ref_crop = refs[si]
+        ref_crop, ref_mask = refs[si], head_mask(ex)
         served_crops, whole = [], []
         for (fname, rgb, f), in_crop in zip(detected, inputs):
             t0 = time.perf_counter()
@@ -103,6 +115,9 @@ def evaluate_served(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
             mask = report["masks"][0]  # the served paste's own weights
             s = score_output(rt, rgb, f, out, ref_crop, embedder)
             out_crop = align_face(out, f.landmarks, HR_SIZE)[0]
+            painted = cv2.warpAffine(mask, alignment_matrix(f.landmarks, HR_SIZE), (HR_SIZE, HR_SIZE))
+            head_gain = lambda crop: gain(texture_distance(crop, ref_crop, painted, ref_mask),  # noqa: E731
+                                          texture_distance(in_crop, ref_crop, painted, ref_mask))
             served_crops.append(out_crop)
             whole.append(out)
             face_px = float(f.box[2] - f.box[0])
@@ -112,14 +127,15 @@ def evaluate_served(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
                             drift_pct=s.drift_pct, identity=s.identity, identity_drawn=report["identity_drawn"][0],
                             identity_step=report["identity_steps"][0], rebuilt=report.get("rebuilt", [False])[0],
                             detail=detail_ratio(out, rgb, mask) if face_px >= 200 else None,
-                            seam=seam_ratio(out, rgb, mask), seconds=secs, face_px=face_px))
+                            seam=seam_ratio(out, rgb, mask), seconds=secs, face_px=face_px,
+                            texture_gain_head=head_gain(out_crop)))
             d_in = {d: d(in_crop, ref_crop) for d in (texture_distance, colour_distance)}
             for variant, make in (("colour", colour_transfer_baseline), ("colour+blur", blurred_baseline)):
                 b = make(in_crop, ref_crop)
                 g = lambda d: gain(d(b, ref_crop), d_in[d])  # noqa: E731
                 ident = patches.identify(b, in_crop, si, input_key=fname)
                 rows.append(Row(sname, fname, variant, g(texture_distance), g(colour_distance), ident["identified"],
-                                nearest=exemplars[ident["order"][0]][0]))
+                                texture_gain_head=head_gain(b), nearest=exemplars[ident["order"][0]][0]))
         sheet["styles"].append((sname, ref_crop, served_crops, whole))
         log(line(sname, [r for r in rows if r.style == sname]), flush=True)
     return rows, sheet
@@ -138,6 +154,7 @@ def _median(v):
 def aggregate(rows: list[Row]) -> dict:
     served = [r for r in rows if r.variant == "served"]
     out = {v: {"texture_gain": _mean([r.texture_gain for r in rows if r.variant == v]),
+               "texture_gain_head": _mean([r.texture_gain_head for r in rows if r.variant == v]),
                "colour_gain": _mean([r.colour_gain for r in rows if r.variant == v]),
                "identified": _mean([r.identified for r in rows if r.variant == v]),
                # or nearest another reference of its family: near-copies (one renderer's line drawings, one
@@ -181,23 +198,25 @@ def line(style: str, rows: list[Row]) -> str:
     a = aggregate(rows)
     s, c, b = a["served"], a["colour"], a["colour+blur"]
     f = lambda v, p="{:+.2f}": "-" if v is None else p.format(v)  # noqa: E731
-    return (f"{style[:34]:34s} served texture {f(s['texture_gain'])} colour {f(s['colour_gain'])} id {f(s['identified'], '{:.0%}')}"
+    return (f"{style[:34]:34s} served texture {f(s['texture_gain'])} head {f(s['texture_gain_head'])} colour {f(s['colour_gain'])} id {f(s['identified'], '{:.0%}')}"
             f" kept {f(s['kept_drawn'], '{:.0%}')}/{f(s['kept_served'], '{:.0%}')} identity {f(s['identity_kept'], '{:.0%}')} (drawn {f(s['identity_kept_drawn'], '{:.0%}')})"
             f" detail {f(s['detail_200px'], '{:.2f}')} seam {f(s['seam'], '{:.2f}')} {f(s['seconds_per_face'], '{:.2f}')} s"
-            f" | colour texture {f(c['texture_gain'])} id {f(c['identified'], '{:.0%}')}"
-            f" | blur texture {f(b['texture_gain'])} id {f(b['identified'], '{:.0%}')}")
+            f" | colour texture {f(c['texture_gain'])} head {f(c['texture_gain_head'])} id {f(c['identified'], '{:.0%}')}"
+            f" | blur texture {f(b['texture_gain'])} head {f(b['texture_gain_head'])} id {f(b['identified'], '{:.0%}')}")
 
 
 def markdown(summ: dict) -> str:
     f = lambda v, p="{:.2f}": "-" if v is None else p.format(v)  # noqa: E731
-    out = ["| group | texture gain (served / colour / blur) | colour gain | own ref. identified (served / colour / blur) "
-           "| kept drawn / served | drift % IOD | identity kept (drawn / served) | detail >=200 px | seams | s / face |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["| group | texture gain (served / colour / blur) | over the head (served / colour / blur) | colour gain "
+           "| own ref. identified (served / colour / blur) | kept drawn / served | drift % IOD | identity kept (drawn / served) "
+           "| detail >=200 px | seams | s / face |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
     groups = [("**overall**", summ["overall"])] + [(k, v) for k, v in summ["families"].items()] + \
              [(k, v) for k, v in summ["styles"].items()]
     for name, a in groups:
         s, c, b = a["served"], a["colour"], a["colour+blur"]
-        out.append(f"| {name} | {f(s['texture_gain'])} / {f(c['texture_gain'])} / {f(b['texture_gain'])} | {f(s['colour_gain'])} | "
+        out.append(f"| {name} | {f(s['texture_gain'])} / {f(c['texture_gain'])} / {f(b['texture_gain'])} | "
+                   f"{f(s['texture_gain_head'])} / {f(c['texture_gain_head'])} / {f(b['texture_gain_head'])} | {f(s['colour_gain'])} | "
                    f"{f(s['identified'], '{:.0%}')} / {f(c['identified'], '{:.0%}')} / {f(b['identified'], '{:.0%}')} | "
                    f"{f(s['kept_drawn'], '{:.0%}')} / {f(s['kept_served'], '{:.0%}')} | {f(s['drift_pct'], '{:.1f}')} | "
                    f"{f(s['identity_kept_drawn'], '{:.0%}')} / {f(s['identity_kept'], '{:.0%}')} | {f(s['detail_200px'])} | {f(s['seam'])} | {f(s['seconds_per_face'])} |")

@@ -50,9 +50,14 @@ def colour_distance_sliced(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @torch.no_grad()
-def texture_distance(a: np.ndarray, b: np.ndarray) -> float:
-    ta, tb = (inner_face(crop_tensor(c)) for c in (a, b))
-    return float(gram_distance(gram_luma(ta), gram_luma(tb)))
+def texture_distance(a: np.ndarray, b: np.ndarray, mask_a: np.ndarray | None = None, mask_b: np.ndarray | None = None
+                     ) -> float:
+    """Gram distance of the inner faces' luminance features; with masks ((S, S) in 0..1 over each aligned crop),
+    over the masked regions only (the painted head, not the backdrop the paste leaves as it was)."""
+    def grams(crop, mask):
+        w = None if mask is None else inner_face(torch.from_numpy(np.asarray(mask, np.float32))[None, None])
+        return gram_luma(inner_face(crop_tensor(crop)), w)
+    return float(gram_distance(grams(a, mask_a), grams(b, mask_b)))
 
 
 def gain(d_out: float, d_in: float) -> float:

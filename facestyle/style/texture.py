@@ -34,20 +34,32 @@ def crop_tensor(crop: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.array(crop)).permute(2, 0, 1).float().div(255)[None]
 
 
-def luma_features(x: torch.Tensor) -> list[torch.Tensor]:
-    """x (N,3,H,W) in 0..1 -> VGG features (TEXTURE_LAYERS) of its standardised luminance: colour-blind."""
+def luma_features(x: torch.Tensor, weight: torch.Tensor | None = None) -> list[torch.Tensor]:
+    """x (N,3,H,W) in 0..1 -> VGG features (TEXTURE_LAYERS) of its standardised luminance: colour-blind.
+    `weight` (N,1,H,W), when given: the mean and spread it standardises by are taken over it."""
     y = luma(x)
-    y = (y - y.mean((2, 3), keepdim=True)) / (y.std((2, 3), keepdim=True) + 1e-4) * 0.2 + 0.45
+    if weight is None:
+        mean, std = y.mean((2, 3), keepdim=True), y.std((2, 3), keepdim=True)
+    else:
+        total = weight.sum((2, 3), keepdim=True).clamp_min(1e-6)
+        mean = (y * weight).sum((2, 3), keepdim=True) / total
+        std = (((y - mean) ** 2 * weight).sum((2, 3), keepdim=True) / total).sqrt()
+    y = (y - mean) / (std + 1e-4) * 0.2 + 0.45
     return vgg().to(x.device)(y.expand(-1, 3, -1, -1))
 
 
-def gram_luma(x: torch.Tensor) -> list[torch.Tensor]:
-    """x (N,3,H,W) in 0..1 -> Gram matrices of VGG features of its standardised luminance."""
+def gram_luma(x: torch.Tensor, weight: torch.Tensor | None = None) -> list[torch.Tensor]:
+    """x (N,3,H,W) in 0..1 -> Gram matrices of VGG features of its standardised luminance; with `weight`
+    (N,1,H,W in 0..1), over the weighted region only (each layer's positions weighted by it, area-resized)."""
     grams = []
-    for f in luma_features(x):
+    for f in luma_features(x, weight):
         n, c, h, w = f.shape
         f = f.reshape(n, c, h * w)
-        grams.append(f @ f.transpose(1, 2) / (c * h * w))
+        if weight is None:
+            grams.append(f @ f.transpose(1, 2) / (c * h * w))
+            continue
+        wl = F.adaptive_avg_pool2d(weight, (h, w)).reshape(n, 1, h * w)
+        grams.append((f * wl) @ f.transpose(1, 2) / (c * wl.sum(2, keepdim=True).clamp_min(1e-6)))
     return grams
 
 
