@@ -140,8 +140,8 @@ def test_served_panel_scores_outputs_and_both_baselines(runtime, astronaut, two_
     assert {r.identity_step for r in rows if r.variant == "served"} <= {0, 1, 2, 3}
     for v in ("served", "colour", "colour+blur"):
         assert summ["overall"][v]["identified_family"] >= summ["overall"][v]["identified"]
-    # the texture gain over the painted head is measured for every row, and a face built from the photo itself
-    # (the style "same") gains less over its head than toward the posterised tint does
-    assert all(r.texture_gain_head is not None and np.isfinite(r.texture_gain_head) for r in rows)
-    assert summ["styles"]["same"]["served"]["texture_gain_head"] < tint["texture_gain_head"]
-    assert "over the head" in served.markdown(summ)
+    # the texture gain over the face is measured for every row, and a face built from the photo itself (the
+    # style "same") gains less over it than toward the posterised tint does
+    assert all(r.texture_gain_face is not None and np.isfinite(r.texture_gain_face) for r in rows)
+    assert summ["styles"]["same"]["served"]["texture_gain_face"] < tint["texture_gain_face"]
+    assert "over the face" in served.markdown(summ)

@@ -3,9 +3,10 @@ trivial baselines scored the same way, per style, per family of references and o
 
 Measures (all but detail and seams on the aligned 256 px crop of eval/style.py):
 - texture gain (colour-blind Gram statistic) and colour gain, as eval/style.py defines them; and the texture gain
-  over the head: the same statistic over the served paste's weights (input and output) and the reference's head
-  region, since on the aligned crop's inner three quarters a photo's backdrop, which the paste leaves as it
-  was, weighs as much as the painted head (docs/exemplar-synthesis.md, "Texture gain and the backdrop");
+  over the face: the same statistic over the face's outline (jaw and hairline, from the 68 landmarks) in input,
+  output and reference alike. On the aligned crop's inner three quarters a photo's backdrop, which the paste
+  leaves as it was, weighs as much as the face on a sharp portrait (docs/exemplar-synthesis.md, "Texture gain
+  and the backdrop");
 - identification (eval/panel.py): is the output nearest to its own reference among all, relative to the input;
 - faces kept as drawn (MTCNN finds the full-strength face) and as served (after keep-faces), landmark drift,
   identity kept (dlib distance < 0.6);
@@ -21,7 +22,6 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 
-import cv2
 import numpy as np
 
 from facestyle.eval.panel import ReferencePatches, blurred_baseline, colour_transfer_baseline, detail_ratio, seam_ratio
@@ -29,7 +29,8 @@ from facestyle.eval.style import colour_distance, gain, score_output, texture_di
 from facestyle.exemplar import Exemplar, NoLandmarks
 from facestyle.faces import align_face
 from facestyle.faces.align import alignment_matrix
-from facestyle.faces.landmarks import five_points
+from facestyle.faces.align import transform_points
+from facestyle.faces.landmarks import dense_landmarks, face_outline, five_points, polygon_mask
 from facestyle.faces.identity import SAME_PERSON
 from facestyle.style.prior import HR_SIZE
 
@@ -58,7 +59,7 @@ class Row:
     texture_gain: float
     colour_gain: float
     identified: bool
-    texture_gain_head: float | None = None  # over the painted head only (the paste's weights)
+    texture_gain_face: float | None = None  # over the face's outline only (not the backdrop or hair)
     nearest: str | None = None  # the reference the output is nearest to (its own when identified)
     kept_drawn: bool | None = None
     kept_served: bool | None = None
@@ -89,9 +90,10 @@ def readable_references(rt, styles: list[tuple[str, np.ndarray]], log=print
     return exemplars, refs
 
 
-def head_mask(ex: Exemplar) -> np.ndarray:
-    """The reference's head region (face, hair, neck) at the measures' aligned crop."""
-    return cv2.warpAffine(ex.head, alignment_matrix(five_points(ex.landmarks), HR_SIZE), (HR_SIZE, HR_SIZE))
+def face_mask(l68: np.ndarray, l5: np.ndarray) -> np.ndarray:
+    """The face inside its outline (jaw and hairline) at the measures' aligned crop; 68 and 5 points in the
+    same picture's pixels."""
+    return polygon_mask(HR_SIZE, [face_outline(transform_points(alignment_matrix(l5, HR_SIZE), l68))])
 
 
 def evaluate_served(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[str, np.ndarray]], embedder=None,
@@ -101,13 +103,14 @@ def evaluate_served(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
     detected = [(n, rgb, max(rt.stylizer.detect(rgb), key=lambda f: f.box[2] - f.box[0], default=None)) for n, rgb in faces]
     detected = [d for d in detected if d[2] is not None]
     inputs = [align_face(rgb, f.landmarks, HR_SIZE)[0] for _, rgb, f in detected]
+    input_faces = [face_mask(dense_landmarks(rgb, f.box), f.landmarks) for _, rgb, f in detected]
     rows = []
     sheet = {"inputs": inputs, "styles": [], "centres": [((f.box[1] + f.box[3]) / 2, (f.box[0] + f.box[2]) / 2)
                                                        for _, _, f in detected]}
     for si, (sname, ex) in enumerate(exemplars):
-        ref_crop, ref_mask = refs[si], head_mask(ex)
+        ref_crop, ref_face = refs[si], face_mask(ex.landmarks, five_points(ex.landmarks))
         served_crops, whole = [], []
-        for (fname, rgb, f), in_crop in zip(detected, inputs):
+        for (fname, rgb, f), in_crop, in_face in zip(detected, inputs, input_faces):
             t0 = time.perf_counter()
             report = {}
             out, _, kept = rt.exemplar.stylize(rgb, ex, faces=[f], report=report)
@@ -115,9 +118,8 @@ def evaluate_served(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
             mask = report["masks"][0]  # the served paste's own weights
             s = score_output(rt, rgb, f, out, ref_crop, embedder)
             out_crop = align_face(out, f.landmarks, HR_SIZE)[0]
-            painted = cv2.warpAffine(mask, alignment_matrix(f.landmarks, HR_SIZE), (HR_SIZE, HR_SIZE))
-            head_gain = lambda crop: gain(texture_distance(crop, ref_crop, painted, ref_mask),  # noqa: E731
-                                          texture_distance(in_crop, ref_crop, painted, ref_mask))
+            face_gain = lambda crop: gain(texture_distance(crop, ref_crop, in_face, ref_face),  # noqa: E731
+                                          texture_distance(in_crop, ref_crop, in_face, ref_face))
             served_crops.append(out_crop)
             whole.append(out)
             face_px = float(f.box[2] - f.box[0])
@@ -128,14 +130,14 @@ def evaluate_served(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
                             identity_step=report["identity_steps"][0], rebuilt=report.get("rebuilt", [False])[0],
                             detail=detail_ratio(out, rgb, mask) if face_px >= 200 else None,
                             seam=seam_ratio(out, rgb, mask), seconds=secs, face_px=face_px,
-                            texture_gain_head=head_gain(out_crop)))
+                            texture_gain_face=face_gain(out_crop)))
             d_in = {d: d(in_crop, ref_crop) for d in (texture_distance, colour_distance)}
             for variant, make in (("colour", colour_transfer_baseline), ("colour+blur", blurred_baseline)):
                 b = make(in_crop, ref_crop)
                 g = lambda d: gain(d(b, ref_crop), d_in[d])  # noqa: E731
                 ident = patches.identify(b, in_crop, si, input_key=fname)
                 rows.append(Row(sname, fname, variant, g(texture_distance), g(colour_distance), ident["identified"],
-                                texture_gain_head=head_gain(b), nearest=exemplars[ident["order"][0]][0]))
+                                texture_gain_face=face_gain(b), nearest=exemplars[ident["order"][0]][0]))
         sheet["styles"].append((sname, ref_crop, served_crops, whole))
         log(line(sname, [r for r in rows if r.style == sname]), flush=True)
     return rows, sheet
@@ -154,7 +156,7 @@ def _median(v):
 def aggregate(rows: list[Row]) -> dict:
     served = [r for r in rows if r.variant == "served"]
     out = {v: {"texture_gain": _mean([r.texture_gain for r in rows if r.variant == v]),
-               "texture_gain_head": _mean([r.texture_gain_head for r in rows if r.variant == v]),
+               "texture_gain_face": _mean([r.texture_gain_face for r in rows if r.variant == v]),
                "colour_gain": _mean([r.colour_gain for r in rows if r.variant == v]),
                "identified": _mean([r.identified for r in rows if r.variant == v]),
                # or nearest another reference of its family: near-copies (one renderer's line drawings, one
@@ -198,16 +200,16 @@ def line(style: str, rows: list[Row]) -> str:
     a = aggregate(rows)
     s, c, b = a["served"], a["colour"], a["colour+blur"]
     f = lambda v, p="{:+.2f}": "-" if v is None else p.format(v)  # noqa: E731
-    return (f"{style[:34]:34s} served texture {f(s['texture_gain'])} head {f(s['texture_gain_head'])} colour {f(s['colour_gain'])} id {f(s['identified'], '{:.0%}')}"
+    return (f"{style[:34]:34s} served texture {f(s['texture_gain'])} face {f(s['texture_gain_face'])} colour {f(s['colour_gain'])} id {f(s['identified'], '{:.0%}')}"
             f" kept {f(s['kept_drawn'], '{:.0%}')}/{f(s['kept_served'], '{:.0%}')} identity {f(s['identity_kept'], '{:.0%}')} (drawn {f(s['identity_kept_drawn'], '{:.0%}')})"
             f" detail {f(s['detail_200px'], '{:.2f}')} seam {f(s['seam'], '{:.2f}')} {f(s['seconds_per_face'], '{:.2f}')} s"
-            f" | colour texture {f(c['texture_gain'])} head {f(c['texture_gain_head'])} id {f(c['identified'], '{:.0%}')}"
-            f" | blur texture {f(b['texture_gain'])} head {f(b['texture_gain_head'])} id {f(b['identified'], '{:.0%}')}")
+            f" | colour texture {f(c['texture_gain'])} face {f(c['texture_gain_face'])} id {f(c['identified'], '{:.0%}')}"
+            f" | blur texture {f(b['texture_gain'])} face {f(b['texture_gain_face'])} id {f(b['identified'], '{:.0%}')}")
 
 
 def markdown(summ: dict) -> str:
     f = lambda v, p="{:.2f}": "-" if v is None else p.format(v)  # noqa: E731
-    out = ["| group | texture gain (served / colour / blur) | over the head (served / colour / blur) | colour gain "
+    out = ["| group | texture gain (served / colour / blur) | over the face (served / colour / blur) | colour gain "
            "| own ref. identified (served / colour / blur) | kept drawn / served | drift % IOD | identity kept (drawn / served) "
            "| detail >=200 px | seams | s / face |",
            "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -216,7 +218,7 @@ def markdown(summ: dict) -> str:
     for name, a in groups:
         s, c, b = a["served"], a["colour"], a["colour+blur"]
         out.append(f"| {name} | {f(s['texture_gain'])} / {f(c['texture_gain'])} / {f(b['texture_gain'])} | "
-                   f"{f(s['texture_gain_head'])} / {f(c['texture_gain_head'])} / {f(b['texture_gain_head'])} | {f(s['colour_gain'])} | "
+                   f"{f(s['texture_gain_face'])} / {f(c['texture_gain_face'])} / {f(b['texture_gain_face'])} | {f(s['colour_gain'])} | "
                    f"{f(s['identified'], '{:.0%}')} / {f(c['identified'], '{:.0%}')} / {f(b['identified'], '{:.0%}')} | "
                    f"{f(s['kept_drawn'], '{:.0%}')} / {f(s['kept_served'], '{:.0%}')} | {f(s['drift_pct'], '{:.1f}')} | "
                    f"{f(s['identity_kept_drawn'], '{:.0%}')} / {f(s['identity_kept'], '{:.0%}')} | {f(s['detail_200px'])} | {f(s['seam'])} | {f(s['seconds_per_face'])} |")
