@@ -3,7 +3,9 @@ positional map alone: all of the reference's pixels in their own arrangement, no
 beside the synthesis without the structure step and the served still, on the same faces. A bar that the warp
 does not reach is out of reach of the reference's material on another face.
 
-  python scripts/reference_warp_ceiling.py [--faces 3] [--styles arcane sketch]   (substrings of style names)
+  python scripts/reference_warp_ceiling.py [--faces 3] [--styles arcane sketch] [--variants "reference warped"]
+  (--faces 0: every held-out photo; --styles: substrings of style names, "" for all). Texture gain over the
+  aligned crop's inner square and over the face's outline (eval/served.py), and identification.
 """
 
 import argparse
@@ -13,10 +15,11 @@ import numpy as np
 
 from facestyle.data import data_root, face_split, list_images, load_rgb
 from facestyle.eval.panel import ReferencePatches
-from facestyle.eval.served import readable_references
+from facestyle.eval.served import face_mask, readable_references
 from facestyle.eval.style import gain, texture_distance
 from facestyle.exemplar import ExemplarStylizer
 from facestyle.faces import align_face
+from facestyle.faces.landmarks import dense_landmarks, five_points
 from facestyle.faces.paste import paste_blended
 from facestyle.imresize import fit_within
 from facestyle.runtime import get_runtime
@@ -25,8 +28,9 @@ from facestyle.style.prior import HR_SIZE
 from facestyle.style.structure import StructureConfig
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--faces", type=int, default=3, help="the first held-out single-face photos")
+ap.add_argument("--faces", type=int, default=3, help="the first held-out single-face photos (0: all)")
 ap.add_argument("--styles", nargs="+", default=["arcane"], help="substrings of the style references' names")
+ap.add_argument("--variants", nargs="+", help="of: served, 'synthesis, no structure', 'reference warped' (default: all)")
 a = ap.parse_args()
 
 rt, root = get_runtime("lite"), data_root()
@@ -50,19 +54,31 @@ variants = {
     "synthesis, no structure": lambda photo, face, e: bare.stylize(photo, e, faces=[face], identity_ladder=())[0],
     "reference warped": warp_paste,
 }
-photos = [fit_within(load_rgb(p), 768) for p in face_split(root / "faces/single")[1][: a.faces]]
-faces = [max(st.detect(p), key=lambda f: f.box[2] - f.box[0]) for p in photos]
-print(f"{'style':34s} {'variant':24s} texture gain  identified")
+variants = {k: v for k, v in variants.items() if not a.variants or k in a.variants}
+photos = [fit_within(load_rgb(p), 768) for p in face_split(root / "faces/single")[1][: a.faces or None]]
+faces = [max(st.detect(p), key=lambda f: f.box[2] - f.box[0], default=None) for p in photos]
+photos, faces = [p for p, f in zip(photos, faces) if f is not None], [f for f in faces if f is not None]
+outlines = [face_mask(dense_landmarks(p, f.box), f.landmarks) for p, f in zip(photos, faces)]
+print(f"{'style':34s} {'variant':24s} texture gain (inner square / face)  identified")
+total: dict = {}
 for si, (name, e) in enumerate(named):
     if not any(s in name for s in a.styles):
         continue
     rows = {}
-    for photo, face in zip(photos, faces):
+    ref_face = face_mask(e.landmarks, five_points(e.landmarks))
+    for photo, face, outline in zip(photos, faces, outlines):
         inp = align_face(photo, face.landmarks, HR_SIZE)[0]
         d_in = texture_distance(inp, refs[si])
+        d_face = texture_distance(inp, refs[si], outline, ref_face)
         for v, make in variants.items():
             crop = align_face(make(photo, face, e), face.landmarks, HR_SIZE)[0]
             rows.setdefault(v, []).append((gain(texture_distance(crop, refs[si]), d_in),
+                                           gain(texture_distance(crop, refs[si], outline, ref_face), d_face),
                                            patches.identify(crop, inp, si)["identified"]))
     for v, r in rows.items():
-        print(f"{name[:34]:34s} {v:24s} {np.mean([x[0] for x in r]):+.3f}        {np.mean([x[1] for x in r]):.0%}")
+        total.setdefault(v, []).extend(r)
+        m = np.mean(r, 0)
+        print(f"{name[:34]:34s} {v:24s} {m[0]:+.3f} / {m[1]:+.3f}                    {m[2]:.0%}", flush=True)
+for v, r in total.items():
+    m = np.mean(r, 0)
+    print(f"{'all':34s} {v:24s} {m[0]:+.3f} / {m[1]:+.3f}                    {m[2]:.0%}")
