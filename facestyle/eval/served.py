@@ -28,8 +28,7 @@ from facestyle.eval.panel import ReferencePatches, blurred_baseline, colour_tran
 from facestyle.eval.style import colour_distance, gain, score_output, texture_distance
 from facestyle.exemplar import Exemplar, NoLandmarks
 from facestyle.faces import align_face
-from facestyle.faces.align import alignment_matrix
-from facestyle.faces.align import transform_points
+from facestyle.faces.align import alignment_matrix, transform_points
 from facestyle.faces.landmarks import dense_landmarks, face_outline, five_points, polygon_mask
 from facestyle.faces.identity import SAME_PERSON
 from facestyle.style.prior import HR_SIZE
@@ -111,6 +110,9 @@ def evaluate_served(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
         ref_crop, ref_face = refs[si], face_mask(ex.landmarks, five_points(ex.landmarks))
         served_crops, whole = [], []
         for (fname, rgb, f), in_crop, in_face in zip(detected, inputs, input_faces):
+            # the input's distance over its face, once for the served output and both baselines
+            d_in_face = texture_distance(in_crop, ref_crop, in_face, ref_face)
+            face_gain = lambda crop: gain(texture_distance(crop, ref_crop, in_face, ref_face), d_in_face)  # noqa: E731
             t0 = time.perf_counter()
             report = {}
             out, _, kept = rt.exemplar.stylize(rgb, ex, faces=[f], report=report)
@@ -118,8 +120,6 @@ def evaluate_served(rt, faces: list[tuple[str, np.ndarray]], styles: list[tuple[
             mask = report["masks"][0]  # the served paste's own weights
             s = score_output(rt, rgb, f, out, ref_crop, embedder)
             out_crop = align_face(out, f.landmarks, HR_SIZE)[0]
-            face_gain = lambda crop: gain(texture_distance(crop, ref_crop, in_face, ref_face),  # noqa: E731
-                                          texture_distance(in_crop, ref_crop, in_face, ref_face))
             served_crops.append(out_crop)
             whole.append(out)
             face_px = float(f.box[2] - f.box[0])

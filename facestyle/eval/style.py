@@ -53,7 +53,7 @@ def colour_distance_sliced(a: np.ndarray, b: np.ndarray) -> float:
 def texture_distance(a: np.ndarray, b: np.ndarray, mask_a: np.ndarray | None = None, mask_b: np.ndarray | None = None
                      ) -> float:
     """Gram distance of the inner faces' luminance features; with masks ((S, S) in 0..1 over each aligned crop),
-    over the masked regions only (the painted head, not the backdrop the paste leaves as it was)."""
+    over the masked regions only (a face's outline, not the backdrop the paste leaves as it was)."""
     def grams(crop, mask):
         w = None if mask is None else inner_face(torch.from_numpy(np.asarray(mask, np.float32))[None, None])
         return gram_luma(inner_face(crop_tensor(crop)), w)
