@@ -229,8 +229,9 @@ class ExemplarStylizer:
         A face no longer the person gets more of their structure along `identity_ladder`; a face the style made
         undetectable is pasted again weaker along `ladder` until MTCNN finds it (empty: never). Returns the
         picture, the faces and the fraction of the strength each face kept; `report`, when given, receives
-        each face's identity ladder step ("identity_steps"), its distance before ("identity_drawn") and its paste
-        weights in the picture ("masks")."""
+        each face's identity ladder step ("identity_steps"), its distance before ("identity_drawn"), its paste
+        weights in the picture ("masks"), whether it was built again ("rebuilt"), its whole built crop ("built")
+        and the picture -> crop transform ("to_crop")."""
         faces = self.detect(rgb) if faces is None else faces
         if strength <= 0:
             return rgb, faces, [1.0] * len(faces)
@@ -278,6 +279,6 @@ class ExemplarStylizer:
                 for i in redo:
                     kept[i] = fraction
             out = paste(kept)
-        if report is not None:
-            report["rebuilt"] = rebuilt
+        if report is not None:  # what was pasted: each face's whole built crop and its picture -> crop transform
+            report |= {"rebuilt": rebuilt, "built": made, "to_crop": [c.m for c in crops]}
         return out, faces, kept

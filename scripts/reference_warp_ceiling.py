@@ -5,7 +5,9 @@ does not reach is out of reach of the reference's material on another face.
 
   python scripts/reference_warp_ceiling.py [--faces 3] [--styles arcane sketch] [--variants "reference warped"]
   (--faces 0: every held-out photo; --styles: substrings of style names, "" for all). Texture gain over the
-  aligned crop's inner square and over the face's outline (eval/served.py), and identification.
+  aligned crop's inner square and over the face's outline (eval/served.py), and identification. The variant
+  "served, painted beyond the head" pastes the served build's whole crop: how much of the square's gain is the
+  backdrop's.
 """
 
 import argparse
@@ -15,7 +17,7 @@ import numpy as np
 
 from facestyle.data import data_root, face_split, list_images, load_rgb
 from facestyle.eval.panel import ReferencePatches
-from facestyle.eval.served import face_mask, readable_references
+from facestyle.eval.served import face_mask, family, readable_references
 from facestyle.eval.style import gain, texture_distance
 from facestyle.exemplar import ExemplarStylizer
 from facestyle.faces import align_face
@@ -30,7 +32,10 @@ from facestyle.style.structure import StructureConfig
 ap = argparse.ArgumentParser()
 ap.add_argument("--faces", type=int, default=3, help="the first held-out single-face photos (0: all)")
 ap.add_argument("--styles", nargs="+", default=["arcane"], help="substrings of the style references' names")
-ap.add_argument("--variants", nargs="+", help="of: served, 'synthesis, no structure', 'reference warped' (default: all)")
+ap.add_argument("--variants", nargs="+", help="of: served, 'served, painted beyond the head', 'synthesis, no structure', "
+                "'reference warped' (default: all)")
+ap.add_argument("--start", type=int, default=0, help="the first held-out photo taken")
+ap.add_argument("--every", type=int, default=1, help="every n-th of the matching styles")
 a = ap.parse_args()
 
 rt, root = get_runtime("lite"), data_root()
@@ -49,21 +54,44 @@ def warp_paste(photo, face, e):
     return paste_blended(photo, made.astype(np.float32), fc.m, st.blend_mask(fc))
 
 
+_last: dict = {}
+
+
+def served(photo, face, e):
+    report = {}
+    out = st.stylize(photo, e, faces=[face], report=report)[0]
+    _last.update(key=(id(photo), id(e)), report=report)
+    return out
+
+
+def painted_beyond_head(photo, face, e):
+    """The served build's whole crop pasted (the synthesis's backdrop, clothes and hair beyond the head too),
+    fading out only at the crop's border: what the served still would score if it painted the backdrop."""
+    if _last.get("key") != (id(photo), id(e)):
+        served(photo, face, e)
+    made, m = _last["report"]["built"][0], _last["report"]["to_crop"][0]
+    n = made.shape[0]
+    edge = np.clip(np.minimum(np.arange(n), np.arange(n)[::-1]) / (0.06 * n), 0, 1).astype(np.float32)
+    return paste_blended(photo, made, m, np.minimum.outer(edge, edge))
+
+
 variants = {
-    "served": lambda photo, face, e: st.stylize(photo, e, faces=[face])[0],
+    "served": served,
+    "served, painted beyond the head": painted_beyond_head,
     "synthesis, no structure": lambda photo, face, e: bare.stylize(photo, e, faces=[face], identity_ladder=())[0],
     "reference warped": warp_paste,
 }
 variants = {k: v for k, v in variants.items() if not a.variants or k in a.variants}
-photos = [fit_within(load_rgb(p), 768) for p in face_split(root / "faces/single")[1][: a.faces or None]]
+photos = [fit_within(load_rgb(p), 768) for p in face_split(root / "faces/single")[1][a.start :][: a.faces or None]]
 faces = [max(st.detect(p), key=lambda f: f.box[2] - f.box[0], default=None) for p in photos]
 photos, faces = [p for p, f in zip(photos, faces) if f is not None], [f for f in faces if f is not None]
 outlines = [face_mask(dense_landmarks(p, f.box), f.landmarks) for p, f in zip(photos, faces)]
 print(f"{'style':34s} {'variant':24s} texture gain (inner square / face)  identified")
 total: dict = {}
-for si, (name, e) in enumerate(named):
-    if not any(s in name for s in a.styles):
-        continue
+by_family: dict = {}
+chosen = [si for si, (name, _) in enumerate(named) if any(s in name for s in a.styles)][:: a.every]
+for si in chosen:
+    name, e = named[si]
     rows = {}
     ref_face = face_mask(e.landmarks, five_points(e.landmarks))
     for photo, face, outline in zip(photos, faces, outlines):
@@ -77,8 +105,12 @@ for si, (name, e) in enumerate(named):
                                            patches.identify(crop, inp, si)["identified"]))
     for v, r in rows.items():
         total.setdefault(v, []).extend(r)
+        by_family.setdefault((family(name), v), []).extend(r)
         m = np.mean(r, 0)
         print(f"{name[:34]:34s} {v:24s} {m[0]:+.3f} / {m[1]:+.3f}                    {m[2]:.0%}", flush=True)
 for v, r in total.items():
     m = np.mean(r, 0)
     print(f"{'all':34s} {v:24s} {m[0]:+.3f} / {m[1]:+.3f}                    {m[2]:.0%}")
+for (fam, v), r in sorted(by_family.items()):
+    m = np.mean(r, 0)
+    print(f"{fam:34s} {v:24s} {m[0]:+.3f} / {m[1]:+.3f}                    {m[2]:.0%}")

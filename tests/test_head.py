@@ -132,3 +132,19 @@ def test_the_report_gives_the_paste_weights_in_the_picture(face, astronaut):
     inner = (slice(y0 + (y1 - y0) // 4, y1 - (y1 - y0) // 4), slice(x0 + (x1 - x0) // 4, x1 - (x1 - x0) // 4))
     assert mask[inner].min() > 0.99
     assert np.abs(out[inner].astype(int) - astronaut[inner]).mean() > 10
+
+
+def test_the_report_gives_the_built_crop_that_was_pasted(face, astronaut):
+    """The whole built crop and its transform come back: where the paste's weight is full, the picture is that
+    crop warped back into it (what eval's painted-beyond-the-head variant pastes whole)."""
+    st, _ = face
+    report = {}
+    out, faces, _ = st.stylize(astronaut, st.exemplar(posterised_tint(astronaut)), report=report, ladder=(), identity_ladder=())
+    (made,), (m,), (mask,) = report["built"], report["to_crop"], report["masks"]
+    assert made.shape[0] == made.shape[1] and m.shape == (2, 3)
+    back = cv2.warpAffine(np.clip(made, 0, 255).astype(np.float32), cv2.invertAffineTransform(m), astronaut.shape[1::-1],
+                          flags=cv2.INTER_LINEAR)
+    full = cv2.erode((mask > 0.999).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    assert full.mean() > 0.01
+    assert np.abs(out[full].astype(np.float32) - back[full]).mean() < 3
+    assert np.abs(astronaut[full].astype(np.float32) - back[full]).mean() > 10
