@@ -58,6 +58,14 @@ def crop_size(l5: np.ndarray, lo: int = MIN_SIZE, hi: int = MAX_SIZE) -> int:
     return int(np.clip(np.ceil(native / 64) * 64, lo, hi))
 
 
+def crop_border(size: int) -> np.ndarray:
+    """(S, S) float32: 1 inside an aligned crop, fading to 0 over its outer 6 % (outside the crop the picture is
+    the photo's, so no paste reaches the crop's edge)."""
+    edge = np.minimum(np.arange(size), np.arange(size)[::-1]).astype(np.float32)
+    border = np.clip(edge / (0.06 * size), 0, 1)
+    return border[:, None] * border[None, :]
+
+
 @dataclass
 class Exemplar:
     crop: np.ndarray  # the reference face, aligned, uint8 (S, S, 3)
@@ -151,9 +159,7 @@ class ExemplarStylizer:
         h = float(np.linalg.norm(l68[8] - l68[27]))  # chin to nose bridge
         y = np.arange(size, dtype=np.float32)[:, None]
         neck = np.clip((l68[8, 1] + 0.6 * h - y) / (0.5 * h), 0, 1)  # full to a little below the chin, then out
-        edge = np.minimum(np.arange(size), np.arange(size)[::-1]).astype(np.float32)
-        border = np.clip(edge / (0.06 * size), 0, 1)
-        head = cv2.GaussianBlur(fc.head, (0, 0), size / 128) * neck * border[:, None] * border[None, :]
+        head = cv2.GaussianBlur(fc.head, (0, 0), size / 128) * neck * crop_border(size)
         return np.maximum(face, head).astype(np.float32)
 
     @property

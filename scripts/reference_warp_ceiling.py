@@ -11,6 +11,7 @@ does not reach is out of reach of the reference's material on another face.
 """
 
 import argparse
+import functools
 
 import cv2
 import numpy as np
@@ -19,7 +20,7 @@ from facestyle.data import data_root, face_split, list_images, load_rgb
 from facestyle.eval.panel import ReferencePatches
 from facestyle.eval.served import face_mask, family, readable_references
 from facestyle.eval.style import gain, texture_distance
-from facestyle.exemplar import ExemplarStylizer
+from facestyle.exemplar import ExemplarStylizer, crop_border
 from facestyle.faces import align_face
 from facestyle.faces.landmarks import dense_landmarks, five_points
 from facestyle.faces.paste import paste_blended
@@ -54,32 +55,29 @@ def warp_paste(photo, face, e):
     return paste_blended(photo, made.astype(np.float32), fc.m, st.blend_mask(fc))
 
 
-_last: dict = {}
+def served_once(photo, face, e):
+    """`served()`: the served still and stylize's report for it, made on the first call only."""
+    @functools.cache
+    def served():
+        report = {}
+        return st.stylize(photo, e, faces=[face], report=report)[0], report
+    return served
 
 
-def served(photo, face, e):
-    report = {}
-    out = st.stylize(photo, e, faces=[face], report=report)[0]
-    _last.update(key=(id(photo), id(e)), report=report)
-    return out
-
-
-def painted_beyond_head(photo, face, e):
+def painted_beyond_head(photo, face, e, served):
     """The served build's whole crop pasted (the synthesis's backdrop, clothes and hair beyond the head too),
     fading out only at the crop's border: what the served still would score if it painted the backdrop."""
-    if _last.get("key") != (id(photo), id(e)):
-        served(photo, face, e)
-    made, m = _last["report"]["built"][0], _last["report"]["to_crop"][0]
-    n = made.shape[0]
-    edge = np.clip(np.minimum(np.arange(n), np.arange(n)[::-1]) / (0.06 * n), 0, 1).astype(np.float32)
-    return paste_blended(photo, made, m, np.minimum.outer(edge, edge))
+    report = served()[1]
+    made = report["built"][0]
+    return paste_blended(photo, made, report["to_crop"][0], crop_border(made.shape[0]))
 
 
+# each takes the photo, its face, the exemplar and `served()`: the served still and its report, made once per pair
 variants = {
-    "served": served,
+    "served": lambda photo, face, e, served: served()[0],
     "served, painted beyond the head": painted_beyond_head,
-    "synthesis, no structure": lambda photo, face, e: bare.stylize(photo, e, faces=[face], identity_ladder=())[0],
-    "reference warped": warp_paste,
+    "synthesis, no structure": lambda photo, face, e, served: bare.stylize(photo, e, faces=[face], identity_ladder=())[0],
+    "reference warped": lambda photo, face, e, served: warp_paste(photo, face, e),
 }
 variants = {k: v for k, v in variants.items() if not a.variants or k in a.variants}
 photos = [fit_within(load_rgb(p), 768) for p in face_split(root / "faces/single")[1][a.start :][: a.faces or None]]
@@ -98,8 +96,9 @@ for si in chosen:
         inp = align_face(photo, face.landmarks, HR_SIZE)[0]
         d_in = texture_distance(inp, refs[si])
         d_face = texture_distance(inp, refs[si], outline, ref_face)
+        served = served_once(photo, face, e)
         for v, make in variants.items():
-            crop = align_face(make(photo, face, e), face.landmarks, HR_SIZE)[0]
+            crop = align_face(make(photo, face, e, served), face.landmarks, HR_SIZE)[0]
             rows.setdefault(v, []).append((gain(texture_distance(crop, refs[si]), d_in),
                                            gain(texture_distance(crop, refs[si], outline, ref_face), d_face),
                                            patches.identify(crop, inp, si)["identified"]))
